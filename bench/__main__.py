@@ -1,0 +1,25 @@
+"""`make bench`: start a lab of its own, run every benchmark, print a table, stop the lab."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import records
+from dnsrace.controlplane import lab
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="dnsrace-bench-") as tmp:
+        state = lab.up(Path(tmp) / "lab")
+        try:
+            for line in records.run(state):
+                print(line)
+        finally:
+            lab.down(state.dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

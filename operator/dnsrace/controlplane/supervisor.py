@@ -1,0 +1,383 @@
+"""The lab supervisor: the one long-lived process that owns every lab process.
+
+Started detached by `dnsrace up`; it allocates loopback ports, writes certificates and configs,
+starts etcd (API), the record-store etcd, kube-apiserver, kube-controller-manager and CoreDNS in
+order, waits for each to be ready, installs the CRDs, reports `ready` in state.json, then restarts
+any child that dies (logging the restart) until SIGTERM, when it stops them in reverse order.
+Children get a parent-death signal, so killing the supervisor leaves no orphans either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from dnsrace import versions
+from dnsrace.controlplane import pki as pkimod
+from dnsrace.controlplane import processes
+from dnsrace.controlplane.lab import DNS_ZONES, NAMESPACE, ComponentState, LabState
+
+_PORT_KINDS: dict[str, tuple[int, ...]] = {"dns": (socket.SOCK_DGRAM, socket.SOCK_STREAM)}
+_ATTEMPTS = 3
+
+
+def log(event: str, **fields: object) -> None:
+    """One JSON line on stdout (the supervisor's log file)."""
+    record: dict[str, object] = {
+        "ts": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+        "event": event,
+    }
+    record.update(fields)
+    print(json.dumps(record), flush=True)
+
+
+@dataclass
+class Component:
+    name: str
+    argv: list[str]
+    ready: Callable[[], bool]
+    ports: tuple[str, ...]
+    timeout: float = 90.0
+
+
+class Supervisor:
+    def __init__(self, state_dir: Path, pinned: dict[str, int]) -> None:
+        self.dir = state_dir
+        self.bins = versions.binaries()
+        self.pinned = pinned
+        self.state = LabState(state_dir=str(state_dir), supervisor_pid=os.getpid())
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.restarters: dict[str, tuple[Component, Path]] = {}
+        self.stopping = False
+        self.pki = pkimod.create_pki(state_dir / "pki", dt.datetime.now(dt.UTC))
+        ctx = ssl.create_default_context(cafile=str(self.pki.ca_cert))
+        ctx.load_cert_chain(self.pki.cert("admin"), self.pki.key("admin"))
+        self.admin_tls = ctx
+        insecure = ssl.create_default_context()
+        insecure.check_hostname = False
+        insecure.verify_mode = ssl.CERT_NONE
+        self.insecure_tls = insecure
+
+    # ports ---------------------------------------------------------------------------------
+    def allocate(self, keys: tuple[str, ...]) -> None:
+        for key in keys:
+            self.state.ports[key] = self.pinned.get(key) or processes.free_port(
+                _PORT_KINDS.get(key, (socket.SOCK_STREAM,))
+            )
+
+    def url(self, key: str, scheme: str = "http") -> str:
+        return f"{scheme}://{processes.LOOPBACK}:{self.state.ports[key]}"
+
+    # components ----------------------------------------------------------------------------
+    def etcd(self, name: str, client: str, peer: str) -> Component:
+        data = self.dir / name
+        return Component(
+            name=name,
+            argv=[
+                str(self.bins.etcd),
+                "--name",
+                name,
+                "--data-dir",
+                str(data),
+                "--listen-client-urls",
+                self.url(client),
+                "--advertise-client-urls",
+                self.url(client),
+                "--listen-peer-urls",
+                self.url(peer),
+                "--initial-advertise-peer-urls",
+                self.url(peer),
+                "--initial-cluster",
+                f"{name}={self.url(peer)}",
+                "--unsafe-no-fsync",
+                "--log-level",
+                "warn",
+                "--quota-backend-bytes",
+                str(2 << 30),
+            ],
+            ready=lambda: processes.http_ok(
+                self.url(client) + "/health", expect=b'"health":"true"'
+            ),
+            ports=(client, peer),
+        )
+
+    def apiserver(self) -> Component:
+        p = self.pki
+        return Component(
+            name="kube-apiserver",
+            argv=[
+                str(self.bins.kube_apiserver),
+                "--etcd-servers",
+                self.url("etcd_api"),
+                "--bind-address",
+                processes.LOOPBACK,
+                "--advertise-address",
+                processes.LOOPBACK,
+                "--secure-port",
+                str(self.state.ports["apiserver"]),
+                "--tls-cert-file",
+                str(p.cert("apiserver")),
+                "--tls-private-key-file",
+                str(p.key("apiserver")),
+                "--client-ca-file",
+                str(p.ca_cert),
+                "--authorization-mode",
+                "RBAC",
+                "--service-account-issuer",
+                "https://kubernetes.default.svc.cluster.local",
+                "--service-account-key-file",
+                str(p.sa_pub),
+                "--service-account-signing-key-file",
+                str(p.sa_key),
+                "--service-cluster-ip-range",
+                "10.96.0.0/16",
+                "--endpoint-reconciler-type",
+                "none",
+                "--cert-dir",
+                str(p.dir),
+                "--profiling=false",
+                "--v",
+                "1",
+            ],
+            ready=lambda: processes.http_ok(
+                self.url("apiserver", "https") + "/readyz", self.admin_tls, b"ok"
+            ),
+            ports=("apiserver",),
+            timeout=120.0,
+        )
+
+    def controller_manager(self) -> Component:
+        kcfg = self.dir / "controller-manager.kubeconfig"
+        return Component(
+            name="kube-controller-manager",
+            argv=[
+                str(self.bins.kube_controller_manager),
+                "--kubeconfig",
+                str(kcfg),
+                "--authentication-kubeconfig",
+                str(kcfg),
+                "--authorization-kubeconfig",
+                str(kcfg),
+                "--bind-address",
+                processes.LOOPBACK,
+                "--secure-port",
+                str(self.state.ports["kcm"]),
+                "--controllers",
+                "garbage-collector-controller,namespace-controller,serviceaccount-controller",
+                "--use-service-account-credentials=true",
+                "--leader-elect=false",
+                "--root-ca-file",
+                str(self.pki.ca_cert),
+                "--v",
+                "1",
+            ],
+            ready=lambda: processes.http_ok(
+                self.url("kcm", "https") + "/healthz", self.insecure_tls, b"ok"
+            ),
+            ports=("kcm",),
+        )
+
+    def coredns(self) -> Component:
+        corefile = self.dir / "Corefile"
+        zones = " ".join(DNS_ZONES)
+        corefile.write_text(
+            f"""# Written by the dnsrace supervisor: the lab's DNS, served from the record store.
+{zones} {{
+    bind {processes.LOOPBACK}
+    etcd {zones} {{
+        path /skydns
+        endpoint {self.url("etcd_records")}
+    }}
+    ready {processes.LOOPBACK}:{self.state.ports["dns_ready"]}
+    prometheus {processes.LOOPBACK}:{self.state.ports["dns_metrics"]}
+    errors
+}}
+"""
+        )
+        return Component(
+            name="coredns",
+            argv=[
+                str(self.bins.coredns),
+                "-conf",
+                str(corefile),
+                "-dns.port",
+                str(self.state.ports["dns"]),
+            ],
+            ready=lambda: processes.http_ok(self.url("dns_ready") + "/ready"),
+            ports=("dns", "dns_ready", "dns_metrics"),
+        )
+
+    def builders(self) -> list[tuple[tuple[str, ...], Callable[[], Component]]]:
+        return [
+            (
+                ("etcd_api", "etcd_api_peer"),
+                lambda: self.etcd("etcd-api", "etcd_api", "etcd_api_peer"),
+            ),
+            (
+                ("etcd_records", "etcd_records_peer"),
+                lambda: self.etcd("etcd-records", "etcd_records", "etcd_records_peer"),
+            ),
+            (("apiserver",), self.apiserver),
+            (("kcm",), self.controller_manager),
+            (("dns", "dns_ready", "dns_metrics"), self.coredns),
+        ]
+
+    # lifecycle -----------------------------------------------------------------------------
+    def start(self, keys: tuple[str, ...], build: Callable[[], Component]) -> None:
+        for attempt in range(1, _ATTEMPTS + 1):
+            if self.stopping:
+                raise SystemExit(0)
+            self.allocate(keys)
+            comp = build()
+            logfile = self.dir / "logs" / f"{comp.name}.log"
+            log("start", component=comp.name, ports={k: self.state.ports[k] for k in keys})
+            proc = processes.spawn(comp.argv, logfile)
+            self.procs[comp.name] = proc
+            try:
+                processes.wait_until(comp.ready, proc, comp.timeout, comp.name, logfile)
+            except processes.ChildFailed as exc:
+                pinned = any(k in self.pinned for k in keys)
+                if exc.address_in_use and not pinned and attempt < _ATTEMPTS:
+                    log("port-taken", component=comp.name, attempt=attempt, detail=str(exc))
+                    _stop(proc)
+                    continue
+                _stop(proc)
+                raise
+            self.state.components[comp.name] = ComponentState(pid=proc.pid, ready=True)
+            self.restarters[comp.name] = (comp, logfile)
+            log("ready", component=comp.name, pid=proc.pid)
+            self.state.save()
+            return
+
+    def write_kubeconfigs(self) -> None:
+        server = self.url("apiserver", "https")
+        (self.dir / "kubeconfig").write_text(
+            pkimod.kubeconfig(server, self.pki, "dnsrace-admin", "admin")
+        )
+        (self.dir / "controller-manager.kubeconfig").write_text(
+            pkimod.kubeconfig(
+                server, self.pki, "system:kube-controller-manager", "controller-manager"
+            )
+        )
+
+    def bootstrap(self) -> None:
+        """Namespace and CRDs, applied with the pinned kubectl as the admin."""
+        kubectl = [str(self.bins.kubectl), "--kubeconfig", str(self.dir / "kubeconfig")]
+        ns = subprocess.run(
+            [*kubectl, "create", "namespace", NAMESPACE, "--dry-run=client", "-o", "yaml"],
+            check=True,
+            capture_output=True,
+        ).stdout
+        _run([*kubectl, "apply", "--server-side", "-f", "-"], stdin=ns)
+        if any(versions.CRDS_DIR.glob("*.yaml")):
+            _run([*kubectl, "apply", "--server-side", "-f", str(versions.CRDS_DIR)])
+            _run([*kubectl, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"])
+        log("bootstrapped", namespace=NAMESPACE)
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        self.state.save()
+        try:
+            for keys, build in self.builders():
+                self.start(keys, build)
+                if "apiserver" in keys:
+                    self.write_kubeconfigs()
+            self.bootstrap()
+            self.state.phase = "ready"
+            self.state.save()
+            log("lab-ready", dns=self.state.dns, apiserver=self.state.apiserver)
+            self.monitor()
+        except (processes.ChildFailed, subprocess.CalledProcessError, OSError) as exc:
+            self.state.phase = "failed"
+            self.state.error = _one_line(exc)
+            self.state.save()
+            log("failed", error=self.state.error)
+            self.stop_all()
+            return 1
+        self.stop_all()
+        return 0
+
+    def monitor(self) -> None:
+        while not self.stopping:
+            for name, proc in list(self.procs.items()):
+                code = proc.poll()
+                if code is None or self.stopping:
+                    continue
+                comp, logfile = self.restarters[name]
+                cs = self.state.components[name]
+                cs.restarts += 1
+                log(
+                    "restart",
+                    component=name,
+                    exit_code=code,
+                    restarts=cs.restarts,
+                    last_output=processes.last_lines(logfile, 1),
+                )
+                time.sleep(min(5.0, 0.5 * cs.restarts))
+                new = processes.spawn(comp.argv, logfile)
+                self.procs[name] = new
+                cs.pid = new.pid
+                self.state.save()
+            time.sleep(0.5)
+
+    def stop_all(self) -> None:
+        self.state.phase = "stopping"
+        self.state.save()
+        for name in reversed(list(self.procs)):
+            log("stop", component=name)
+            _stop(self.procs[name])
+        log("stopped")
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        log("signal", signal=signal.Signals(signum).name)
+        self.stopping = True
+
+
+def _stop(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+def _run(argv: list[str], stdin: bytes | None = None) -> None:
+    res = subprocess.run(argv, input=stdin, capture_output=True, check=False)
+    if res.returncode != 0:
+        raise subprocess.CalledProcessError(res.returncode, argv[:3], res.stdout, res.stderr)
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, subprocess.CalledProcessError):
+        err = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
+        return f"{' '.join(map(str, exc.cmd))} failed: {err[-1] if err else exc.returncode}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dnsrace-supervisor")
+    parser.add_argument("--state-dir", type=Path, required=True)
+    parser.add_argument("--dns-port", type=int)
+    args = parser.parse_args(argv)
+    pinned = {"dns": args.dns_port} if args.dns_port else {}
+    return Supervisor(args.state_dir, pinned).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""What an endpoint's record set is, and how it is laid out in the SkyDNS key space CoreDNS's
+`etcd` plugin reads: one key per target under the name's reversed path, plus one metadata key
+per endpoint (outside /skydns) that says which plan generation and which enactor wrote it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+SKYDNS_ROOT = "/skydns"
+META_ROOT = "/dnsrace/endpoints"
+RECORD_TTL = 1  # seconds: answers must follow the store almost at once
+
+
+@dataclass(frozen=True, order=True)
+class Target:
+    """One load-balancer address an endpoint resolves to."""
+
+    address: str
+    weight: int = 1
+    load_balancer: str = ""
+
+
+@dataclass(frozen=True)
+class EndpointRecord:
+    """An endpoint's applied record set: the targets CoreDNS serves and who wrote them.
+
+    `targets` empty means the name answers NXDOMAIN (the outage)."""
+
+    name: str
+    generation: int
+    plan: str
+    enactor: str
+    targets: tuple[Target, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.targets
+
+
+def skydns_dir(name: str) -> str:
+    """`dynamodb.us-east-1.amazonaws.com` -> `/skydns/com/amazonaws/us-east-1/dynamodb/`."""
+    labels = name.lower().rstrip(".").split(".")
+    return SKYDNS_ROOT + "/" + "/".join(reversed(labels)) + "/"
+
+
+def target_key(name: str, target: Target) -> str:
+    return skydns_dir(name) + "t-" + target.address.replace(":", "-").replace(".", "-")
+
+
+def meta_key(name: str) -> str:
+    return f"{META_ROOT}/{name.lower().rstrip('.')}"
+
+
+def encode_target(record: EndpointRecord, target: Target) -> bytes:
+    """A SkyDNS service value; the dnsrace_* fields are ignored by CoreDNS and kept for humans
+    and for clean-up (which plan a key belongs to)."""
+    return json.dumps(
+        {
+            "host": target.address,
+            "ttl": RECORD_TTL,
+            "weight": target.weight,
+            "dnsrace_plan": record.plan,
+            "dnsrace_generation": record.generation,
+            "dnsrace_enactor": record.enactor,
+            "dnsrace_lb": target.load_balancer,
+        },
+        sort_keys=True,
+    ).encode()
+
+
+def decode_target(value: bytes) -> tuple[Target, str, int, str]:
+    """(target, plan, generation, enactor) of one SkyDNS key written by encode_target."""
+    raw = json.loads(value)
+    return (
+        Target(str(raw["host"]), int(raw.get("weight", 1)), str(raw.get("dnsrace_lb", ""))),
+        str(raw.get("dnsrace_plan", "")),
+        int(raw.get("dnsrace_generation", 0)),
+        str(raw.get("dnsrace_enactor", "")),
+    )
+
+
+def encode_meta(record: EndpointRecord) -> bytes:
+    return json.dumps(
+        {
+            "name": record.name,
+            "generation": record.generation,
+            "plan": record.plan,
+            "enactor": record.enactor,
+            "targets": [[t.address, t.weight, t.load_balancer] for t in record.targets],
+        },
+        sort_keys=True,
+    ).encode()
+
+
+def decode_meta(value: bytes) -> EndpointRecord:
+    raw = json.loads(value)
+    return EndpointRecord(
+        name=str(raw["name"]),
+        generation=int(raw["generation"]),
+        plan=str(raw["plan"]),
+        enactor=str(raw["enactor"]),
+        targets=tuple(Target(str(a), int(w), str(lb)) for a, w, lb in raw["targets"]),
+    )

@@ -1,0 +1,84 @@
+"""Shared fixtures: one real local control plane per test session (started with the same code
+`dnsrace up` uses), a fresh namespace and a clean record-store prefix per test."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+from kubernetes import client, config
+
+from dnsrace import versions
+from dnsrace.controlplane import lab, processes
+from dnsrace.core.records import skydns_dir
+from dnsrace.stores.records import EtcdRecordStore
+
+
+@pytest.fixture(scope="session")
+def local_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[lab.LabState]:
+    state_dir = tmp_path_factory.mktemp("lab")
+    state = lab.up(state_dir)
+    try:
+        yield state
+    finally:
+        lab.down(state_dir)
+        assert processes.group_members(state.supervisor_pid) == [], "lab processes left behind"
+
+
+@pytest.fixture(scope="session")
+def api(local_lab: lab.LabState) -> client.ApiClient:
+    return config.new_client_from_config(config_file=str(local_lab.kubeconfig))
+
+
+@pytest.fixture
+def kubectl(local_lab: lab.LabState) -> Kubectl:
+    return Kubectl(local_lab)
+
+
+class Kubectl:
+    """The pinned kubectl against the test lab (what users type, in tests)."""
+
+    def __init__(self, state: lab.LabState) -> None:
+        self.argv = [str(versions.binaries().kubectl), "--kubeconfig", str(state.kubeconfig)]
+
+    def __call__(
+        self, *args: str, check: bool = True, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        res = subprocess.run(
+            [*self.argv, *args], input=stdin, capture_output=True, text=True, check=False
+        )
+        if check and res.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed: {res.stderr.strip()}")
+        return res
+
+
+@pytest.fixture
+def namespace(api: client.ApiClient) -> Iterator[str]:
+    name = f"t-{secrets.token_hex(4)}"
+    core = client.CoreV1Api(api)
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+    yield name
+    core.delete_namespace(name)
+
+
+@pytest.fixture
+def dns_suffix(local_lab: lab.LabState) -> Iterator[str]:
+    """A DNS suffix no other test uses; its record-store keys are removed afterwards."""
+    suffix = f"t{secrets.token_hex(4)}.test.amazonaws.com"
+    yield suffix
+    store = EtcdRecordStore(local_lab.record_store)
+    for name in store.names():
+        if name.endswith(suffix):
+            store.delete(name)
+    store.etcd.delete_prefix(skydns_dir(suffix).encode())
+    store.etcd.close()
+
+
+def pytest_report_header() -> list[str]:
+    return [
+        f"dnsrace binaries: {versions.cache_dir()} "
+        f"(DNSRACE_CACHE={os.environ.get('DNSRACE_CACHE', '')})"
+    ]

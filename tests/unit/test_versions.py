@@ -1,0 +1,36 @@
+"""One file pins every upstream version, and the Go wrapper modules agree with it."""
+
+from __future__ import annotations
+
+from dnsrace import versions
+
+
+def test_versions_file_pins_every_component() -> None:
+    v = versions.read_versions()
+    assert v["KUBERNETES_VERSION"].startswith("v1.")
+    assert v["ETCD_VERSION"].startswith("v3.6.")
+    assert v["COREDNS_VERSION"].startswith("v1.")
+
+
+def test_wrappers_match_the_pins() -> None:
+    v = versions.read_versions()
+    hack = versions.REPO_ROOT / "hack"
+    kube = (hack / "kubernetes" / "go.mod").read_text()
+    assert f"k8s.io/kubernetes {v['KUBERNETES_VERSION']}" in kube
+    staging = "v0." + v["KUBERNETES_VERSION"].removeprefix("v1.")
+    assert f"k8s.io/apiserver => k8s.io/apiserver {staging}" in kube
+    assert "=> ./" not in kube, "a local replace would not build from the proxy"
+    assert (
+        f"go.etcd.io/etcd/server/v3 {v['ETCD_VERSION']}" in (hack / "etcd" / "go.mod").read_text()
+    )
+    coredns = (hack / "coredns" / "go.mod").read_text()
+    assert f"github.com/coredns/coredns {v['COREDNS_VERSION']}" in coredns
+    for wrapper in ("kubernetes", "etcd", "coredns"):
+        assert (hack / wrapper / "go.sum").stat().st_size > 0
+
+
+def test_binaries_live_in_the_versioned_cache(monkeypatch: object) -> None:
+    bins = versions.binaries()
+    v = versions.read_versions()
+    assert bins.kube_apiserver.parent.name == f"kube-apiserver-{v['KUBERNETES_VERSION']}"
+    assert bins.etcd.parent.name == f"etcd-{v['ETCD_VERSION']}"
