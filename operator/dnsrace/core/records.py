@@ -5,7 +5,9 @@ per endpoint (outside /skydns) that says which plan generation and which enactor
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 SKYDNS_ROOT = "/skydns"
 META_ROOT = "/dnsrace/endpoints"
@@ -102,3 +104,27 @@ def decode_meta(value: bytes) -> EndpointRecord:
         enactor=str(raw["enactor"]),
         targets=tuple(Target(str(a), int(w), str(lb)) for a, w, lb in raw["targets"]),
     )
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One endpoint as read: its metadata (what was applied last), the targets actually served
+    (the SkyDNS keys present now), and the metadata key's revision for a later CAS."""
+
+    name: str
+    record: EndpointRecord | None
+    served: tuple[Target, ...]
+    revision: int
+
+    @property
+    def empty(self) -> bool:
+        return not self.served
+
+
+class RecordStore(Protocol):
+    def read(self, name: str) -> Observed: ...
+    def read_all(self, names: Iterable[str]) -> dict[str, Observed]: ...
+    def write(self, record: EndpointRecord, expect_revision: int | None) -> bool: ...
+    def clear_keys_of_plans(self, plans: Iterable[str]) -> list[str]: ...
+    def names(self) -> list[str]: ...
+    def delete(self, name: str) -> None: ...

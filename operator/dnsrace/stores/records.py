@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from dnsrace.core.records import (
     META_ROOT,
+    SKYDNS_ROOT,
     EndpointRecord,
+    Observed,
     Target,
     decode_meta,
     decode_target,
@@ -25,29 +26,6 @@ from dnsrace.core.records import (
     target_key,
 )
 from dnsrace.stores.etcd import Compare, Delete, EtcdClient, Put
-
-
-@dataclass(frozen=True)
-class Observed:
-    """One endpoint as read: its metadata (what was applied last), the targets actually served
-    (the SkyDNS keys present now), and the metadata key's revision for a later CAS."""
-
-    name: str
-    record: EndpointRecord | None
-    served: tuple[Target, ...]
-    revision: int
-
-    @property
-    def empty(self) -> bool:
-        return not self.served
-
-
-class RecordStore(Protocol):
-    def read(self, name: str) -> Observed: ...
-    def write(self, record: EndpointRecord, expect_revision: int | None) -> bool: ...
-    def clear_keys_of_plans(self, plans: Iterable[str]) -> list[str]: ...
-    def names(self) -> list[str]: ...
-    def delete(self, name: str) -> None: ...
 
 
 class EtcdRecordStore:
@@ -71,6 +49,20 @@ class EtcdRecordStore:
             revision=meta.mod_revision if meta else 0,
         )
 
+    def read_all(self, names: Iterable[str]) -> dict[str, Observed]:
+        """Many endpoints in two range reads (metadata, then every SkyDNS key)."""
+        metas, _ = self.etcd.range_prefix((self.meta_root + "/").encode())
+        records = {r.name: (r, kv.mod_revision) for kv in metas for r in [decode_meta(kv.value)]}
+        keys, _ = self.etcd.range_prefix(f"{SKYDNS_ROOT}/".encode())
+        served: dict[str, list[Target]] = {}
+        for kv in keys:
+            served.setdefault(_name_of_key(kv.key.decode()), []).append(decode_target(kv.value)[0])
+        out = {}
+        for name in names:
+            rec, rev = records.get(name, (None, 0))
+            out[name] = Observed(name, rec, tuple(sorted(served.get(name, []))), rev)
+        return out
+
     def write(self, record: EndpointRecord, expect_revision: int | None) -> bool:
         existing, _ = self.etcd.range_prefix(skydns_dir(record.name).encode())
         wanted = {
@@ -92,7 +84,7 @@ class EtcdRecordStore:
     def clear_keys_of_plans(self, plans: Iterable[str]) -> list[str]:
         """Delete every SkyDNS key written from one of `plans`; returns the names touched."""
         doomed = set(plans)
-        kvs, _ = self.etcd.range_prefix(b"/skydns/")
+        kvs, _ = self.etcd.range_prefix(f"{SKYDNS_ROOT}/".encode())
         touched: set[str] = set()
         for kv in kvs:
             _, plan, _, _ = decode_target(kv.value)
@@ -129,6 +121,9 @@ class MemoryRecordStore:
         return Observed(
             name, self.records.get(name), self.served.get(name, ()), self.revisions.get(name, 0)
         )
+
+    def read_all(self, names: Iterable[str]) -> dict[str, Observed]:
+        return {name: self.read(name) for name in names}
 
     def write(self, record: EndpointRecord, expect_revision: int | None) -> bool:
         if expect_revision is not None and self.revisions.get(record.name, 0) != expect_revision:
