@@ -4,6 +4,7 @@ scenario, repair and check commands. Every failure is one readable line and a no
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -17,7 +18,12 @@ def _state_dir(args: argparse.Namespace) -> Path:
 def cmd_up(args: argparse.Namespace) -> int:
     state_dir = _state_dir(args)
     was = lab.LabState.load(state_dir)
-    state = lab.up(state_dir, dns_port=args.dns_port, timeout=args.timeout)
+    state = lab.up(
+        state_dir,
+        dns_port=args.dns_port,
+        timeout=args.timeout,
+        control_plane_only=args.control_plane_only,
+    )
     already = was is not None and was.supervisor_pid == state.supervisor_pid
     print(
         f"dnsrace: lab {'already ' if already else ''}up in {state.dir} "
@@ -68,6 +74,58 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0 if alive and state.phase == "ready" else 1
 
 
+def cmd_kill(args: argparse.Namespace) -> int:
+    pid = lab.kill(_state_dir(args), args.component, args.hold)
+    held = "held down until 'dnsrace release'" if args.hold else "the supervisor restarts it"
+    print(f"dnsrace: killed {args.component} (pid {pid}); {held}")
+    return 0
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    lab.release(_state_dir(args), args.component)
+    print(f"dnsrace: {args.component} released; the supervisor restarts it")
+    return 0
+
+
+def endpoint_rows(state: lab.LabState) -> list[dict[str, object]]:
+    """What every endpoint serves now: the record store's view and CoreDNS's answer."""
+    from dnsrace.probe import resolve
+    from dnsrace.stores.records import EtcdRecordStore
+
+    store = EtcdRecordStore(state.record_store)
+    rows: list[dict[str, object]] = []
+    for name, obs in store.read_all(store.names()).items():
+        answer = resolve(name, state.dns)
+        rec = obs.record
+        rows.append(
+            {
+                "endpoint": name,
+                "dns": answer.rcode,
+                "addresses": list(answer.addresses),
+                "generation": rec.generation if rec else 0,
+                "plan": rec.plan if rec else "",
+                "writtenBy": rec.enactor if rec else "",
+                "servedKeys": len(obs.served),
+            }
+        )
+    return rows
+
+
+def cmd_records(args: argparse.Namespace) -> int:
+    rows = endpoint_rows(_running(_state_dir(args)))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"{'ENDPOINT':<44}{'DNS':<10}{'GEN':>5}  {'PLAN':<20}{'BY':<4}ADDRESSES")
+    for r in rows:
+        addrs = ",".join(map(str, r["addresses"])) or "-"  # type: ignore[call-overload]
+        print(
+            f"{r['endpoint']!s:<44}{r['dns']!s:<10}{r['generation']!s:>5}  {r['plan']!s:<20}"
+            f"{r['writtenBy']!s:<4}{addrs}"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dnsrace", description=__doc__)
     parser.add_argument(
@@ -80,9 +138,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--dns-port", type=int, help="serve DNS on this loopback port (default: a free one)"
     )
     p.add_argument("--timeout", type=float, default=300.0)
+    p.add_argument(
+        "--control-plane-only",
+        action="store_true",
+        help="only etcd, kube-apiserver, kube-controller-manager, record store and CoreDNS",
+    )
     p.set_defaults(func=cmd_up)
+    p = sub.add_parser("kill", help="SIGKILL one lab process (the supervisor restarts it)")
+    p.add_argument("component")
+    p.add_argument("--hold", action="store_true", help="keep it down until 'dnsrace release'")
+    p.set_defaults(func=cmd_kill)
+    p = sub.add_parser("release", help="let the supervisor restart a held component")
+    p.add_argument("component")
+    p.set_defaults(func=cmd_release)
     sub.add_parser("down", help="stop the local lab").set_defaults(func=cmd_down)
     sub.add_parser("status", help="show the lab's processes").set_defaults(func=cmd_status)
+    p = sub.add_parser("records", help="what each endpoint serves, which generation, who wrote it")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_records)
     sub.add_parser("env", help='print exports for eval "$(dnsrace env)"').set_defaults(func=cmd_env)
     return parser
 
@@ -97,6 +170,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return code
+
+
+def kubectl_plugin() -> int:
+    """`kubectl dnsrace ...`: the same commands as a kubectl plugin (kubectl-dnsrace on PATH)."""
+    return main(sys.argv[1:])
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ and then makes sure nothing of its process group is left.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -102,7 +103,7 @@ def env_lines(state: LabState) -> list[str]:
         f"export DNSRACE_DNS={state.dns}",
         f"export DNSRACE_RECORD_STORE={state.record_store}",
         f"export DNSRACE_STATE_DIR={state.dir}",
-        f'export PATH="{kubectl_dir}:$PATH"',
+        f'export PATH="{kubectl_dir}:{Path(sys.executable).parent}:$PATH"',
     ]
 
 
@@ -116,7 +117,12 @@ def require_binaries() -> versions.Binaries:
     return bins
 
 
-def up(state_dir: Path, dns_port: int | None = None, timeout: float = 300.0) -> LabState:
+def up(
+    state_dir: Path,
+    dns_port: int | None = None,
+    timeout: float = 300.0,
+    control_plane_only: bool = False,
+) -> LabState:
     """Start the local lab (or return the one already running) and wait until it is ready."""
     require_binaries()
     existing = LabState.load(state_dir)
@@ -139,6 +145,8 @@ def up(state_dir: Path, dns_port: int | None = None, timeout: float = 300.0) -> 
     argv = [sys.executable, "-m", "dnsrace.controlplane.supervisor", "--state-dir", str(state_dir)]
     if dns_port is not None:
         argv += ["--dns-port", str(dns_port)]
+    if control_plane_only:
+        argv.append("--control-plane-only")
     with (state_dir / "logs" / "supervisor.log").open("ab") as log:
         sup = subprocess.Popen(
             argv,
@@ -198,3 +206,25 @@ def down(state_dir: Path, timeout: float = 60.0) -> bool:
         processes.kill_group(pgid, grace=5)
     (state_dir / STATE_FILE).unlink(missing_ok=True)
     return True
+
+
+def kill(state_dir: Path, component: str, hold: bool) -> int:
+    """SIGKILL one lab process (the supervisor restarts it unless `hold`). Returns its pid."""
+    state = LabState.load(state_dir)
+    if state is None or not state.alive():
+        raise LabError(f"no lab is running in {state_dir}")
+    if component not in state.components:
+        raise LabError(f"no component {component!r}; one of: {', '.join(state.components)}")
+    holds = state_dir / "holds"
+    holds.mkdir(exist_ok=True)
+    if hold:
+        (holds / component).touch()
+    pid = state.components[component].pid
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    return pid
+
+
+def release(state_dir: Path, component: str) -> None:
+    """Let the supervisor restart a held component."""
+    (state_dir / "holds" / component).unlink(missing_ok=True)

@@ -20,11 +20,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from dnsrace import versions
+from dnsrace import labobjects, versions
 from dnsrace.controlplane import pki as pkimod
 from dnsrace.controlplane import processes
 from dnsrace.controlplane.lab import DNS_ZONES, NAMESPACE, ComponentState, LabState
@@ -50,11 +50,13 @@ class Component:
     ready: Callable[[], bool]
     ports: tuple[str, ...]
     timeout: float = 90.0
+    env: dict[str, str] = field(default_factory=dict)
 
 
 class Supervisor:
-    def __init__(self, state_dir: Path, pinned: dict[str, int]) -> None:
+    def __init__(self, state_dir: Path, pinned: dict[str, int], with_services: bool = True) -> None:
         self.dir = state_dir
+        self.with_services = with_services
         self.bins = versions.binaries()
         self.pinned = pinned
         self.state = LabState(state_dir=str(state_dir), supervisor_pid=os.getpid())
@@ -219,6 +221,65 @@ class Supervisor:
             ports=("dns", "dns_ready", "dns_metrics"),
         )
 
+    def frontend(self, index: int, address: str) -> Component:
+        name = f"lb-{index}"
+        port = self.state.ports["frontend"]
+        return Component(
+            name=f"frontend-{name}",
+            argv=[
+                sys.executable,
+                "-m",
+                "mockaws.frontend",
+                "--name",
+                name,
+                "--address",
+                address,
+                "--port",
+                str(port),
+            ],
+            ready=lambda: processes.http_ok(f"http://{address}:{port}/health"),
+            ports=(),
+        )
+
+    def operator(self, name: str, module: str, extra_env: dict[str, str]) -> Component:
+        metrics, liveness = f"metrics_{name}", f"liveness_{name}"
+        self.allocate((metrics, liveness))
+        live_url = f"{self.url(liveness)}/healthz"
+        return Component(
+            name=name,
+            argv=[sys.executable, "-m", module],
+            ready=lambda: processes.http_ok(live_url),
+            ports=(metrics, liveness),
+            env={
+                "KUBECONFIG": str(self.dir / "kubeconfig"),
+                "DNSRACE_NAMESPACE": NAMESPACE,
+                "DNSRACE_RECORD_STORE": self.url("etcd_records"),
+                "DNSRACE_METRICS_PORT": str(self.state.ports[metrics]),
+                "DNSRACE_LIVENESS": live_url,
+                **extra_env,
+            },
+        )
+
+    def start_lab_services(self) -> None:
+        """Front-ends, the lab's standing objects, then the planner and the enactors."""
+        self.state.ports["frontend"] = _common_free_port(labobjects.FRONTEND_ADDRESSES)
+        for i, address in enumerate(labobjects.FRONTEND_ADDRESSES, start=1):
+            self.start((), lambda i=i, a=address: self.frontend(i, a))  # type: ignore[misc]
+        items = labobjects.all_objects(self.state.ports["frontend"])
+        doc = json.dumps({"apiVersion": "v1", "kind": "List", "items": items}).encode()
+        _run([*self.kubectl(), "apply", "--server-side", "-n", NAMESPACE, "-f", "-"], stdin=doc)
+        self.start((), lambda: self.operator("planner", "dnsrace.planner", {}))
+        for ident in labobjects.ENACTORS:
+            self.start(
+                (),
+                lambda ident=ident: self.operator(  # type: ignore[misc]
+                    f"enactor-{ident}", "dnsrace.enactor", {"DNSRACE_ENACTOR_ID": ident}
+                ),
+            )
+
+    def kubectl(self) -> list[str]:
+        return [str(self.bins.kubectl), "--kubeconfig", str(self.dir / "kubeconfig")]
+
     def builders(self) -> list[tuple[tuple[str, ...], Callable[[], Component]]]:
         return [
             (
@@ -243,7 +304,7 @@ class Supervisor:
             comp = build()
             logfile = self.dir / "logs" / f"{comp.name}.log"
             log("start", component=comp.name, ports={k: self.state.ports[k] for k in keys})
-            proc = processes.spawn(comp.argv, logfile)
+            proc = processes.spawn(comp.argv, logfile, comp.env)
             self.procs[comp.name] = proc
             try:
                 processes.wait_until(comp.ready, proc, comp.timeout, comp.name, logfile)
@@ -274,7 +335,7 @@ class Supervisor:
 
     def bootstrap(self) -> None:
         """Namespace and CRDs, applied with the pinned kubectl as the admin."""
-        kubectl = [str(self.bins.kubectl), "--kubeconfig", str(self.dir / "kubeconfig")]
+        kubectl = self.kubectl()
         ns = subprocess.run(
             [*kubectl, "create", "namespace", NAMESPACE, "--dry-run=client", "-o", "yaml"],
             check=True,
@@ -296,6 +357,8 @@ class Supervisor:
                 if "apiserver" in keys:
                     self.write_kubeconfigs()
             self.bootstrap()
+            if self.with_services:
+                self.start_lab_services()
             self.state.phase = "ready"
             self.state.save()
             log("lab-ready", dns=self.state.dns, apiserver=self.state.apiserver)
@@ -318,6 +381,12 @@ class Supervisor:
                     continue
                 comp, logfile = self.restarters[name]
                 cs = self.state.components[name]
+                if (self.dir / "holds" / name).exists():
+                    if cs.ready:
+                        log("held", component=name, exit_code=code)
+                        cs.ready = False
+                        self.state.save()
+                    continue
                 cs.restarts += 1
                 log(
                     "restart",
@@ -327,9 +396,10 @@ class Supervisor:
                     last_output=processes.last_lines(logfile, 1),
                 )
                 time.sleep(min(5.0, 0.5 * cs.restarts))
-                new = processes.spawn(comp.argv, logfile)
+                new = processes.spawn(comp.argv, logfile, comp.env)
                 self.procs[name] = new
                 cs.pid = new.pid
+                cs.ready = True
                 self.state.save()
             time.sleep(0.5)
 
@@ -357,6 +427,23 @@ def _stop(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
         proc.wait(5)
 
 
+def _common_free_port(addresses: tuple[str, ...]) -> int:
+    """A TCP port free on every one of the front-ends' loopback addresses."""
+    for _ in range(50):
+        port = processes.free_port()
+        free = True
+        for address in addresses:
+            with socket.socket() as s:
+                try:
+                    s.bind((address, port))
+                except OSError:
+                    free = False
+                    break
+        if free:
+            return port
+    raise RuntimeError("no port free on every front-end address")
+
+
 def _run(argv: list[str], stdin: bytes | None = None) -> None:
     res = subprocess.run(argv, input=stdin, capture_output=True, check=False)
     if res.returncode != 0:
@@ -374,9 +461,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dnsrace-supervisor")
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--dns-port", type=int)
+    parser.add_argument("--control-plane-only", action="store_true")
     args = parser.parse_args(argv)
     pinned = {"dns": args.dns_port} if args.dns_port else {}
-    return Supervisor(args.state_dir, pinned).run()
+    return Supervisor(args.state_dir, pinned, not args.control_plane_only).run()
 
 
 if __name__ == "__main__":

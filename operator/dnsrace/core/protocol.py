@@ -77,28 +77,29 @@ class Event:
         return self.kind == "plan-deleted" and bool(self.active_on)
 
     def describe(self) -> str:
+        who, ep, g = f"enactor {self.enactor}", self.endpoint, f"g{self.generation}"
         if self.kind == "picked":
-            return f"enactor {self.enactor} picks plan g{self.generation} (freshness check passes)"
-        if self.kind == "wrote":
-            what = "STALE OVERWRITE: " if self.stale_overwrite else ""
-            before = (
-                f"g{self.previous} (by {self.previous_enactor})" if self.previous else "nothing"
-            )
-            return f"{what}enactor {self.enactor} writes g{self.generation} on {self.endpoint}, replacing {before}"
+            return f"{who} picks plan {g} (freshness check passes)"
+        if self.kind in ("wrote", "repaired"):
+            was = f"g{self.previous} (by {self.previous_enactor})" if self.previous else "nothing"
+            if self.kind == "repaired":
+                return f"{who} repairs {ep} from newest plan {g} (it had {was})"
+            stale = "STALE OVERWRITE: " if self.stale_overwrite else ""
+            return f"{stale}{who} writes {g} on {ep}, replacing {was}"
         if self.kind == "plan-deleted":
             active = f"; it is ACTIVE on {', '.join(self.active_on)}" if self.active_on else ""
-            return f"enactor {self.enactor} clean-up deletes plan {self.plan}{active}"
+            return f"{who} clean-up deletes plan {self.plan}{active}"
         if self.kind == "record-cleared":
-            return f"enactor {self.enactor} clears {self.endpoint} (keys of deleted {self.plan}): record EMPTY"
+            return f"{who} clears {ep} (keys of deleted {self.plan}): record EMPTY"
         if self.kind == "stuck":
-            return f"enactor {self.enactor} cannot apply g{self.generation} on {self.endpoint}: {self.detail}"
+            return f"{who} cannot apply {g} on {ep}: {self.detail}"
         if self.kind == "cas-conflict":
-            return f"enactor {self.enactor} CAS refused on {self.endpoint} (re-read, decide again)"
+            return f"{who} CAS refused on {ep} (re-read, decide again)"
         if self.kind == "skipped-newer":
-            return f"enactor {self.enactor} skips {self.endpoint}: it already has g{self.previous} > g{self.generation}"
-        if self.kind == "repaired":
-            return f"enactor {self.enactor} repairs {self.endpoint} from newest plan g{self.generation}"
-        return f"enactor {self.enactor} {self.kind} g{self.generation} {self.endpoint} {self.detail}".strip()
+            return f"{who} skips {ep}: it already has g{self.previous} > {g}"
+        if self.kind == "finished":
+            return f"{who} applied {g} to every endpoint; clean-up done"
+        return f"{who} {self.kind} {self.plan} {self.detail}".strip()
 
 
 def _record(plan: Plan, name: str, enactor: str) -> EndpointRecord:

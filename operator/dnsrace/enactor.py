@@ -1,0 +1,294 @@
+"""The Enactor operator (kopf): one replica per zone (a, b, c), all active at once.
+
+Each process runs standalone with its own identity (`DNSRACE_ENACTOR_ID`) and its own kopf
+storage prefix. It follows its `Enactor` object (protocol, keep, faults, paused) and runs the
+protocol of `dnsrace.core.protocol` step by step against the record store (etcd) and the plan
+store (DNSPlans, watch-fed), applying injected faults between steps. Notable steps become
+Kubernetes Events on the plans, JSON log lines and Prometheus metrics; its status shows the
+phase and the generation it carries and last applied."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from typing import Any
+
+import kopf
+import prometheus_client as prom
+from kubernetes import client
+
+from dnsrace import kube, telemetry
+from dnsrace.core.faults import Fault, due, parse_faults
+from dnsrace.core.protocol import Enactor, EnactorState, Event, Phase, Protocol
+from dnsrace.stores.plans import CachedPlanStore, KubePlanStore
+from dnsrace.stores.records import EtcdRecordStore
+
+ENACTOR_ID_ENV = "DNSRACE_ENACTOR_ID"
+RECORD_STORE_ENV = "DNSRACE_RECORD_STORE"
+CRASH_EXIT_CODE = 70
+
+STEPS = prom.Counter("dnsrace_enactor_events_total", "Protocol events", ["enactor", "kind"])
+STALE = prom.Counter(
+    "dnsrace_enactor_stale_overwrites_total",
+    "Writes that moved an endpoint to an older generation",
+    ["enactor"],
+)
+ACTIVE_DELETED = prom.Counter(
+    "dnsrace_enactor_active_plan_deletions_total",
+    "Plans deleted while a record used them",
+    ["enactor"],
+)
+APPLIED = prom.Gauge(
+    "dnsrace_enactor_last_applied_generation", "Generation last applied", ["enactor"]
+)
+
+# Events on DNSPlans for these kinds (normal operation posts only `finished`).
+_EVENT_REASONS = {
+    "finished": ("Normal", "Applied"),
+    "plan-deleted": ("Normal", "PlanDeleted"),
+    "record-cleared": ("Warning", "RecordCleared"),
+    "stuck": ("Warning", "EndpointStuck"),
+    "repaired": ("Normal", "EndpointRepaired"),
+    "cas-conflict": ("Normal", "CASConflict"),
+    "skipped-newer": ("Normal", "SkippedNewer"),
+}
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@kopf.on.startup()
+def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    ident = os.environ[ENACTOR_ID_ENV]
+    telemetry.configure_operator(settings, f"enactor-{ident}")
+    api = kube.api_client()
+    memo.ident = ident
+    memo.api = api
+    memo.plans = CachedPlanStore(KubePlanStore(api, kube.namespace()))
+    memo.records = EtcdRecordStore(os.environ[RECORD_STORE_ENV])
+    memo.plans.resync()
+    port = telemetry.start_metrics()
+    telemetry.emit("enactor-started", enactor=ident, metrics_port=port)
+
+
+@kopf.on.event("dnsrace.io", "v1alpha1", "dnsplans")
+def plan_event(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    memo.plans.observe(type, body)
+
+
+def _mine(name: str, memo: kopf.Memo, **_: Any) -> bool:
+    return bool(name == memo.ident)
+
+
+@kopf.daemon("dnsrace.io", "v1alpha1", "enactors", when=_mine, cancellation_timeout=5)
+def enactor_loop(
+    stopped: kopf.DaemonStopped,
+    spec: kopf.Spec,
+    status: kopf.Status,
+    name: str,
+    namespace: str | None,
+    memo: kopf.Memo,
+    **_: Any,
+) -> None:
+    Runner(memo, spec, status, name, namespace or kube.namespace()).run(stopped)
+
+
+class Runner:
+    """The live loop: wait for work, apply due faults, take one protocol step, report."""
+
+    def __init__(
+        self, memo: kopf.Memo, spec: kopf.Spec, status: kopf.Status, name: str, namespace: str
+    ) -> None:
+        self.memo, self.spec, self.name, self.ns = memo, spec, name, namespace
+        self.api: client.ApiClient = memo.api
+        self.plans: CachedPlanStore = memo.plans
+        self.records: EtcdRecordStore = memo.records
+        self.fired_crashes = set(status.get("firedCrashes", []) or [])
+        self.state = EnactorState(last_applied=int(status.get("lastAppliedGeneration", 0) or 0))
+        self.conflicts = int(status.get("casConflicts", 0) or 0)
+        self.reported: dict[str, Any] = {}
+
+    # settings from the live spec --------------------------------------------------------------
+    def enactor(self) -> Enactor:
+        return Enactor(
+            self.name,
+            Protocol(self.spec.get("protocol", "unguarded")),
+            int(self.spec.get("keep", 3)),
+        )
+
+    def faults(self) -> list[Fault]:
+        try:
+            return parse_faults(self.spec.get("faults"))
+        except ValueError as exc:
+            self.report(message=f"faults ignored: {exc}")
+            return []
+
+    # loop ----------------------------------------------------------------------------------
+    def run(self, stopped: kopf.DaemonStopped) -> None:
+        just_picked = False
+        self.report()
+        while not stopped:
+            if self.state.phase is Phase.IDLE:
+                if self.spec.get("paused"):
+                    self.report(phase="Paused")
+                    stopped.wait(0.2)
+                    continue
+                self.plans.changed.clear()
+            for fault in due(self.faults(), self.state, just_picked):
+                self.apply(fault, stopped)
+                if stopped:
+                    return
+            enactor = self.enactor()
+            before = self.state
+            records = SlowWrites(self.records, self.faults(), stopped, self)
+            self.state, events = enactor.step(self.state, self.plans, records)
+            just_picked = before.phase is Phase.IDLE and self.state.phase is Phase.WALKING
+            for event in events:
+                self.publish(event)
+            if self.state.phase is Phase.IDLE:
+                self.report(phase="Idle")
+                self.plans.changed.wait(float(self.spec.get("pollSeconds", 1.0)))
+            elif before.phase is not self.state.phase or just_picked:
+                self.report(phase=self.state.phase.value)
+
+    def apply(self, fault: Fault, stopped: kopf.DaemonStopped) -> None:
+        where = fault.key
+        if fault.crash and where not in self.fired_crashes:
+            self.fired_crashes.add(where)
+            self.report(message=f"crash fault at {where}")
+            telemetry.emit("crash-fault", enactor=self.name, at=where)
+            os._exit(CRASH_EXIT_CODE)
+        if fault.delay_seconds and fault.at != "write":
+            telemetry.emit("fault-delay", enactor=self.name, at=where, seconds=fault.delay_seconds)
+            stopped.wait(fault.delay_seconds)
+        if fault.pause:
+            self.report(pausedAt=where)
+            telemetry.emit("fault-pause", enactor=self.name, at=where)
+            while not stopped and any(f.pause and f.key == where for f in self.faults()):
+                stopped.wait(0.05)
+            self.report(pausedAt="")
+            telemetry.emit("fault-released", enactor=self.name, at=where)
+
+    # reporting -------------------------------------------------------------------------------
+    def publish(self, event: Event) -> None:
+        STEPS.labels(self.name, event.kind).inc()
+        if event.stale_overwrite:
+            STALE.labels(self.name).inc()
+        if event.active_plan_deleted:
+            ACTIVE_DELETED.labels(self.name).inc()
+        if event.kind == "cas-conflict":
+            self.conflicts += 1
+        telemetry.emit(
+            "protocol",
+            enactor=self.name,
+            kind=event.kind,
+            endpoint=event.endpoint,
+            generation=event.generation,
+            previous=event.previous,
+            previous_enactor=event.previous_enactor,
+            plan=event.plan,
+            active_on=list(event.active_on),
+            stale=event.stale_overwrite,
+            text=event.describe(),
+        )
+        reason = _EVENT_REASONS.get(event.kind)
+        if event.stale_overwrite:
+            reason = ("Warning", "StaleOverwrite")
+        elif event.active_plan_deleted:
+            reason = ("Warning", "ActivePlanDeleted")
+        if reason and event.plan:
+            ref: Any = {
+                "apiVersion": "dnsrace.io/v1alpha1",
+                "kind": "DNSPlan",
+                "metadata": {"name": event.plan, "namespace": self.ns},
+            }
+            kopf.event(ref, type=reason[0], reason=reason[1], message=event.describe())
+        if event.kind == "finished":
+            APPLIED.labels(self.name).set(event.generation)
+            self.mark_applied(event.plan)
+
+    def mark_applied(self, plan: str) -> None:
+        """Append this enactor to the plan's status.appliedBy (CAS: resourceVersion)."""
+
+        def mutate(status: dict[str, Any]) -> bool:
+            by = [x for x in str(status.get("appliedBy", "")).split(",") if x]
+            if self.name in by:
+                return False
+            status["appliedBy"] = ",".join([*by, self.name])
+            status["lastAppliedTime"] = _now()
+            status["conditions"] = [
+                {
+                    "type": "Applied",
+                    "status": "True",
+                    "reason": "AppliedToEveryEndpoint",
+                    "message": f"applied by {status['appliedBy']}",
+                    "lastTransitionTime": _now(),
+                }
+            ]
+            return True
+
+        kube.update_status_cas(self.api, "dnsplans", self.ns, plan, mutate)
+
+    def report(self, **fields: Any) -> None:
+        status: dict[str, Any] = {
+            "lastAppliedGeneration": self.state.last_applied,
+            "carryingGeneration": self.state.plan.generation if self.state.plan else 0,
+            "casConflicts": self.conflicts,
+            "firedCrashes": sorted(self.fired_crashes),
+        }
+        status.update(fields)
+        changed = {k: v for k, v in status.items() if self.reported.get(k) != v}
+        if changed:
+            kube.patch_status(self.api, "enactors", self.ns, self.name, changed)
+            self.reported.update(changed)
+
+
+class SlowWrites:
+    """A record store whose writes to matching endpoints first suffer `retries` simulated
+    conflicts of `delay_seconds` each (the incident's unusually slow, retried updates)."""
+
+    def __init__(
+        self,
+        inner: EtcdRecordStore,
+        faults: list[Fault],
+        stopped: kopf.DaemonStopped,
+        runner: Runner,
+    ) -> None:
+        self.inner, self.stopped, self.runner = inner, stopped, runner
+        self.slow = [f for f in faults if f.at == "write"]
+        self.read, self.read_all = inner.read, inner.read_all
+        self.clear_keys_of_plans, self.names, self.delete = (
+            inner.clear_keys_of_plans,
+            inner.names,
+            inner.delete,
+        )
+
+    def write(self, record: Any, expect_revision: int | None) -> bool:
+        for fault in self.slow:
+            if fault.endpoint in ("", record.name):
+                for attempt in range(1, max(fault.retries, 1) + 1):
+                    telemetry.emit(
+                        "slow-write",
+                        enactor=self.runner.name,
+                        endpoint=record.name,
+                        attempt=attempt,
+                        seconds=fault.delay_seconds,
+                    )
+                    self.stopped.wait(fault.delay_seconds)
+        return self.inner.write(record, expect_revision)
+
+
+def main() -> None:
+    kopf.configure(log_format=kopf.LogFormat.JSON)
+    threading.current_thread().name = f"enactor-{os.environ.get(ENACTOR_ID_ENV, '?')}"
+    kopf.run(
+        standalone=True,
+        namespaces=[kube.namespace()],
+        liveness_endpoint=os.environ.get("DNSRACE_LIVENESS"),
+    )
+
+
+if __name__ == "__main__":
+    main()

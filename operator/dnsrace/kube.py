@@ -1,0 +1,76 @@
+"""Kubernetes API access for the operators, CLI and scenario code: a client from $KUBECONFIG
+(the local lab) or from the pod's service account (kind), and small CAS helpers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+
+GROUP, VERSION = "dnsrace.io", "v1alpha1"
+NAMESPACE_ENV = "DNSRACE_NAMESPACE"
+
+
+def namespace() -> str:
+    return os.environ.get(NAMESPACE_ENV, "dnsrace")
+
+
+def api_client() -> client.ApiClient:
+    path = os.environ.get("KUBECONFIG")
+    if path:
+        api: client.ApiClient = config.new_client_from_config(  # type: ignore[no-untyped-call]
+            config_file=path
+        )
+        return api
+    config.load_incluster_config()  # type: ignore[no-untyped-call]
+    return client.ApiClient()
+
+
+def update_status_cas(
+    api: client.ApiClient,
+    plural: str,
+    ns: str,
+    name: str,
+    mutate: Callable[[dict[str, Any]], bool],
+    attempts: int = 8,
+) -> bool:
+    """Read-modify-write of an object's status with a resourceVersion precondition: a 409 means
+    someone else wrote in between, so re-read and decide again. `mutate` edits the status in
+    place and returns False when nothing needs writing. Returns whether a write landed."""
+    crd = client.CustomObjectsApi(api)
+    for _ in range(attempts):
+        try:
+            obj: Any = crd.get_namespaced_custom_object(GROUP, VERSION, ns, plural, name)
+        except ApiException as exc:
+            if exc.status == 404:
+                return False
+            raise
+        status = obj.setdefault("status", {})
+        if not mutate(status):
+            return False
+        try:
+            crd.replace_namespaced_custom_object_status(GROUP, VERSION, ns, plural, name, obj)
+            return True
+        except ApiException as exc:
+            if exc.status == 409:
+                continue
+            if exc.status == 404:
+                return False
+            raise
+    return False
+
+
+def patch_status(
+    api: client.ApiClient, plural: str, ns: str, name: str, status: dict[str, Any]
+) -> None:
+    """A merge patch of status fields this writer alone owns (no precondition needed)."""
+    try:
+        client.CustomObjectsApi(api).patch_namespaced_custom_object_status(
+            GROUP, VERSION, ns, plural, name, {"status": status}
+        )
+    except ApiException as exc:
+        if exc.status != 404:
+            raise

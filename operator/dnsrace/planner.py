@@ -1,0 +1,184 @@
+"""The Planner operator (kopf, one active instance): health-checks the LoadBalancer pool and
+creates the next DNSPlan on every change of the healthy set and on a steady cadence (the real
+planner kept producing plans). Generations are allocated by create-if-absent on the plan's name
+(which carries the generation) plus a resourceVersion-guarded high-water mark in the Planner's
+status: two planners racing get unique, gap-free generations and never reuse one."""
+
+from __future__ import annotations
+
+import os
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from typing import Any
+
+import kopf
+import prometheus_client as prom
+from kubernetes import client
+
+from dnsrace import kube, telemetry
+from dnsrace.core.plans import (
+    Plan,
+    PoolMember,
+    newest,
+    next_generation,
+    plan_name,
+    targets_from_pool,
+)
+from dnsrace.core.records import Target
+from dnsrace.stores.plans import KubePlanStore
+
+PLANS = prom.Counter("dnsrace_planner_plans_total", "DNSPlans created", ["reason"])
+HEALTHY = prom.Gauge("dnsrace_planner_healthy_targets", "Healthy load balancers in the pool")
+GENERATION = prom.Gauge("dnsrace_planner_last_generation", "Last generation created")
+
+
+@kopf.on.startup()
+def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    telemetry.configure_operator(settings, os.environ.get("DNSRACE_PLANNER_ID", "planner"))
+    memo.api = kube.api_client()
+    memo.pool = {}
+    port = telemetry.start_metrics()
+    telemetry.emit("planner-started", metrics_port=port)
+
+
+@kopf.on.event("dnsrace.io", "v1alpha1", "loadbalancers")
+def pool_event(type: str | None, name: str, spec: kopf.Spec, memo: kopf.Memo, **_: Any) -> None:
+    if type == "DELETED":
+        memo.pool.pop(name, None)
+    else:
+        memo.pool[name] = dict(spec)
+
+
+def check_health(spec: Mapping[str, Any], timeout: float = 0.5) -> tuple[bool, str]:
+    url = f"http://{spec['address']}:{spec['port']}{spec.get('healthPath', '/health')}"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status == 200, f"GET {url}: {resp.status}"
+    except urllib.error.HTTPError as exc:
+        return False, f"GET {url}: {exc.code}"
+    except (urllib.error.URLError, OSError) as exc:
+        return False, f"GET {url}: {exc}"
+
+
+def create_next_plan(
+    api: client.ApiClient,
+    ns: str,
+    planner: str,
+    region: str,
+    endpoints: tuple[str, ...],
+    targets: tuple[Target, ...],
+    attempts: int = 50,
+) -> Plan:
+    """Allocate the next generation and create its DNSPlan (both compare-and-swap)."""
+    store = KubePlanStore(api, ns)
+    crd = client.CustomObjectsApi(api)
+    for _ in range(attempts):
+        obj: Any = crd.get_namespaced_custom_object(
+            kube.GROUP, kube.VERSION, ns, "planners", planner
+        )
+        watermark = int((obj.get("status") or {}).get("lastGeneration", 0) or 0)
+        generation = next_generation(store.list(), watermark)
+        plan = Plan(plan_name(region, generation), generation, endpoints, targets)
+        if not store.create(plan, region):
+            continue  # another planner took this generation: re-read, take the next
+        kube.update_status_cas(api, "planners", ns, planner, _advance(generation))
+        return plan
+    raise kopf.TemporaryError(f"could not allocate a generation in {attempts} attempts", delay=1)
+
+
+def _advance(generation: int) -> Any:
+    def mutate(status: dict[str, Any]) -> bool:
+        if int(status.get("lastGeneration", 0) or 0) >= generation:
+            return False
+        status["lastGeneration"] = generation
+        status["lastPlanTime"] = kube_now()
+        return True
+
+    return mutate
+
+
+def kube_now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+@kopf.daemon("dnsrace.io", "v1alpha1", "planners", cancellation_timeout=5)
+def planner_loop(
+    stopped: kopf.DaemonStopped,
+    spec: kopf.Spec,
+    name: str,
+    namespace: str | None,
+    memo: kopf.Memo,
+    **_: Any,
+) -> None:
+    ns = namespace or kube.namespace()
+    api: client.ApiClient = memo.api
+    health: dict[str, bool] = {}
+    latest = newest(KubePlanStore(api, ns).list())
+    last_targets = latest.targets if latest else None
+    last_plan_at = time.monotonic()
+    while not stopped:
+        members, changed = [], False
+        for lb, lb_spec in sorted(dict(memo.pool).items()):
+            ok, detail = check_health(lb_spec)
+            if health.get(lb) != ok:
+                changed = True
+                health[lb] = ok
+                kube.patch_status(
+                    api,
+                    "loadbalancers",
+                    ns,
+                    lb,
+                    {"healthy": ok, "lastCheckTime": kube_now(), "message": detail},
+                )
+                telemetry.emit("health", load_balancer=lb, healthy=ok, detail=detail)
+            members.append(
+                PoolMember(lb, str(lb_spec["address"]), int(lb_spec.get("weight", 100)), ok)
+            )
+        for gone in set(health) - set(memo.pool):
+            del health[gone]
+            changed = True
+        targets = targets_from_pool(members)
+        HEALTHY.set(len(targets))
+        cadence = float(spec.get("cadenceSeconds", 5))
+        due = cadence > 0 and time.monotonic() - last_plan_at >= cadence
+        if not spec.get("paused") and memo.pool:
+            if not targets:
+                if changed:
+                    telemetry.emit(
+                        "no-plan",
+                        reason="no healthy load balancer; an empty plan is never produced",
+                    )
+            elif targets != last_targets or due:
+                reason = "health-change" if targets != last_targets else "cadence"
+                plan = create_next_plan(
+                    api, ns, name, str(spec["region"]), tuple(spec["endpoints"]), targets
+                )
+                summary = f"{len(targets)}: " + ",".join(t.address for t in targets)
+                kube.patch_status(api, "dnsplans", ns, plan.name, {"targets": summary})
+                PLANS.labels(reason).inc()
+                GENERATION.set(plan.generation)
+                telemetry.emit(
+                    "plan-created",
+                    plan=plan.name,
+                    generation=plan.generation,
+                    reason=reason,
+                    targets=[t.address for t in targets],
+                )
+                last_targets, last_plan_at = targets, time.monotonic()
+        kube.patch_status(api, "planners", ns, name, {"healthyTargets": len(targets)})
+        stopped.wait(float(spec.get("healthIntervalSeconds", 0.5)))
+
+
+def main() -> None:
+    kopf.configure(log_format=kopf.LogFormat.JSON)
+    kopf.run(
+        standalone=True,
+        namespaces=[kube.namespace()],
+        liveness_endpoint=os.environ.get("DNSRACE_LIVENESS"),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""Operator telemetry: JSON logs (kopf's JSON format plus our own event lines), a Prometheus
+metrics endpoint per operator process, and the one kopf settings block every operator shares."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from typing import Any
+
+import kopf
+import prometheus_client
+
+METRICS_PORT_ENV = "DNSRACE_METRICS_PORT"
+_log = logging.getLogger("dnsrace")
+
+
+def emit(event: str, **fields: Any) -> None:
+    """One JSON line on stdout: the operators' own record of what they did."""
+    record = {"ts": time.time(), "event": event, **fields}
+    sys.stdout.write(json.dumps(record, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def start_metrics() -> int | None:
+    port = os.environ.get(METRICS_PORT_ENV)
+    if not port:
+        return None
+    prometheus_client.start_http_server(
+        int(port), addr=os.environ.get("DNSRACE_METRICS_ADDR", "127.0.0.1")
+    )
+    return int(port)
+
+
+def configure_operator(settings: kopf.OperatorSettings, identity: str) -> None:
+    """Standalone (no peering: every replica is active), storage keys of its own, quiet posting."""
+    settings.peering.standalone = True
+    prefix = f"{identity}.dnsrace.io"
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=prefix)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=prefix, key="last-handled-configuration"
+    )
+    settings.persistence.finalizer = f"{prefix}/finalizer"
+    settings.posting.level = logging.WARNING  # kopf's own chatter stays in the log, not Events
+    settings.watching.server_timeout = 300
+    settings.networking.request_timeout = 30
+    # "Handler ... succeeded" for every watch event would drown the log; keep warnings and up.
+    logging.getLogger("kopf.objects").setLevel(logging.WARNING)

@@ -1,0 +1,88 @@
+"""A DynamoDB front-end: one load balancer of the pool behind the regional endpoint.
+
+Serves on one 127.0.0.x address (a pod IP on kind): `GET /health` (200 healthy, 503 not),
+`POST /admin/health` with `{"healthy": false}` to mark it unhealthy (what a test or scenario
+does), and `GET /` naming itself. It grows into the DynamoDB mock of the cascade issue."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class FrontEnd(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, name: str, address: str, port: int) -> None:
+        self.name = name
+        self.healthy = True
+        self.lock = threading.Lock()
+        super().__init__((address, port), _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FrontEnd
+
+    def _send(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        if self.path == "/health":
+            ok = self.server.healthy
+            self._send(200 if ok else 503, {"name": self.server.name, "healthy": ok})
+        elif self.path == "/":
+            self._send(200, {"name": self.server.name, "service": "dynamodb-frontend"})
+        else:
+            self._send(404, {"error": f"no such path {self.path}"})
+
+    def do_POST(self) -> None:
+        if self.path != "/admin/health":
+            self._send(404, {"error": f"no such path {self.path}"})
+            return
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+            body = json.loads(self.rfile.read(length) or b"{}")
+            healthy = body["healthy"]
+            if not isinstance(healthy, bool):
+                raise TypeError("healthy must be true or false")
+        except (KeyError, TypeError, ValueError) as exc:
+            self._send(400, {"error": f'send {{"healthy": true|false}}: {exc}'})
+            return
+        with self.server.lock:
+            self.server.healthy = healthy
+        self._send(200, {"name": self.server.name, "healthy": healthy})
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # quiet: health checks arrive twice a second
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mockaws-frontend")
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--address", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    server = FrontEnd(args.name, args.address, args.port)
+    print(
+        json.dumps(
+            {"event": "listening", "name": args.name, "address": f"{args.address}:{args.port}"}
+        ),
+        flush=True,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever(poll_interval=0.2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
