@@ -6,15 +6,19 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
 from kubernetes import client, config
 
-from dnsrace import versions
+from dnsrace import labobjects, versions
 from dnsrace.controlplane import lab, processes
 from dnsrace.core.records import skydns_dir
 from dnsrace.stores.records import EtcdRecordStore
+
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
@@ -82,3 +86,66 @@ def pytest_report_header() -> list[str]:
         f"dnsrace binaries: {versions.cache_dir()} "
         f"(DNSRACE_CACHE={os.environ.get('DNSRACE_CACHE', '')})"
     ]
+
+
+@pytest.fixture
+def crd(api: client.ApiClient) -> client.CustomObjectsApi:
+    return client.CustomObjectsApi(api)
+
+
+def set_health(state: lab.LabState, address: str, healthy: bool) -> None:
+    """Mark a DynamoDB front-end healthy or not (its /admin/health endpoint)."""
+    import json
+    import urllib.request
+
+    req = urllib.request.Request(
+        f"http://{address}:{state.ports['frontend']}/admin/health",
+        data=json.dumps({"healthy": healthy}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        assert resp.status == 200
+
+
+@pytest.fixture
+def lab_defaults(local_lab: lab.LabState, crd: client.CustomObjectsApi) -> Iterator[lab.LabState]:
+    """The shared lab in its standing configuration before and after the test: every front-end
+    healthy, planner running at a 1 s cadence, enactors unguarded, keep 3, no faults."""
+
+    def reset() -> None:
+        for address in labobjects.FRONTEND_ADDRESSES:
+            set_health(local_lab, address, True)
+        crd.patch_namespaced_custom_object(
+            "dnsrace.io",
+            "v1alpha1",
+            "dnsrace",
+            "planners",
+            "us-east-1",
+            {"spec": {"cadenceSeconds": 1, "paused": False}},
+        )
+        for ident in labobjects.ENACTORS:
+            lab.release(local_lab.dir, f"enactor-{ident}")
+            crd.patch_namespaced_custom_object(
+                "dnsrace.io",
+                "v1alpha1",
+                "dnsrace",
+                "enactors",
+                ident,
+                {"spec": {"protocol": "unguarded", "keep": 3, "faults": [], "paused": False}},
+            )
+
+    reset()
+    yield local_lab
+    reset()
+
+
+def wait_for(predicate: Callable[[], T | None], timeout: float, what: str, every: float = 0.1) -> T:
+    """Poll until `predicate` returns something truthy; fail saying what was awaited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")

@@ -117,6 +117,7 @@ def planner_loop(
     health: dict[str, bool] = {}
     latest = newest(KubePlanStore(api, ns).list())
     last_targets = latest.targets if latest else None
+    last_endpoints = latest.endpoints if latest else None
     last_plan_at = time.monotonic()
     while not stopped:
         members, changed = [], False
@@ -150,8 +151,14 @@ def planner_loop(
                         "no-plan",
                         reason="no healthy load balancer; an empty plan is never produced",
                     )
-            elif targets != last_targets or due:
-                reason = "health-change" if targets != last_targets else "cadence"
+            elif targets != last_targets or tuple(spec["endpoints"]) != last_endpoints or due:
+                reason = (
+                    "health-change"
+                    if targets != last_targets
+                    else "cadence"
+                    if due
+                    else "endpoints-change"
+                )
                 plan = create_next_plan(
                     api, ns, name, str(spec["region"]), tuple(spec["endpoints"]), targets
                 )
@@ -167,6 +174,7 @@ def planner_loop(
                     targets=[t.address for t in targets],
                 )
                 last_targets, last_plan_at = targets, time.monotonic()
+                last_endpoints = plan.endpoints
         kube.patch_status(api, "planners", ns, name, {"healthyTargets": len(targets)})
         stopped.wait(float(spec.get("healthIntervalSeconds", 0.5)))
 

@@ -118,7 +118,15 @@ def test_state_file_reports_every_component_ready(local_lab: lab.LabState) -> No
         "kube-apiserver",
         "kube-controller-manager",
         "coredns",
+        "frontend-lb-1",
+        "frontend-lb-2",
+        "frontend-lb-3",
+        "planner",
+        "enactor-a",
+        "enactor-b",
+        "enactor-c",
     }
+    assert all(c["ready"] for c in raw["components"].values())
 
 
 def test_namespace_deletion_and_garbage_collection_run(

@@ -1,0 +1,212 @@
+"""Normal operation on the real lab: the Planner turns front-end health into DNSPlans and three
+Enactors apply them to the record store that CoreDNS serves."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from dnsrace import labobjects
+from dnsrace.controlplane import lab
+from dnsrace.core.plans import DEFAULT_ENDPOINTS, Plan, newest
+from dnsrace.core.records import Target
+from dnsrace.planner import create_next_plan
+from dnsrace.probe import resolve
+from dnsrace.stores.plans import KubePlanStore
+from dnsrace.stores.records import EtcdRecordStore
+from tests.conftest import set_health, wait_for
+
+pytestmark = pytest.mark.integration
+NS = "dnsrace"
+
+
+def plans_now(api: client.ApiClient) -> list[Plan]:
+    return KubePlanStore(api, NS).list()
+
+
+def newest_plan(api: client.ApiClient) -> Plan:
+    plan = newest(plans_now(api))
+    assert plan is not None
+    return plan
+
+
+def all_endpoints_serve(state: lab.LabState, targets: tuple[Target, ...]) -> bool:
+    want = tuple(sorted(t.address for t in targets))
+    return all(resolve(name, state.dns).addresses == want for name in DEFAULT_ENDPOINTS)
+
+
+def test_every_endpoint_resolves_to_the_newest_plan(
+    lab_defaults: lab.LabState, api: client.ApiClient
+) -> None:
+    first = newest_plan(api)
+    later = wait_for(
+        lambda: (p := newest_plan(api)).generation > first.generation and p, 30, "a new plan"
+    )
+    store = EtcdRecordStore(lab_defaults.record_store)
+
+    def applied_everywhere() -> bool:
+        seen = store.read_all(DEFAULT_ENDPOINTS).values()
+        return all(o.record and o.record.generation >= later.generation for o in seen)
+
+    wait_for(applied_everywhere, 15, f"every endpoint to carry g{later.generation} or newer")
+    wait_for(
+        lambda: all_endpoints_serve(lab_defaults, later.targets),
+        15,
+        f"every endpoint to answer g{later.generation}'s targets through CoreDNS",
+    )
+
+
+def test_unhealthy_front_end_leaves_the_plan_and_the_answers_then_returns(
+    lab_defaults: lab.LabState, api: client.ApiClient
+) -> None:
+    sick = labobjects.FRONTEND_ADDRESSES[1]
+    set_health(lab_defaults, sick, False)
+    without = wait_for(
+        lambda: (p := newest_plan(api)) and sick not in {t.address for t in p.targets} and p,
+        15,
+        "a plan without the unhealthy front-end",
+    )
+    assert len(without.targets) == 2
+    wait_for(
+        lambda: all_endpoints_serve(lab_defaults, without.targets),
+        15,
+        "answers without the unhealthy front-end",
+    )
+    set_health(lab_defaults, sick, True)
+    back = wait_for(
+        lambda: (p := newest_plan(api)) and len(p.targets) == 3 and p,
+        15,
+        "the front-end back in a plan",
+    )
+    wait_for(lambda: all_endpoints_serve(lab_defaults, back.targets), 15, "answers with it again")
+
+
+def test_cleanup_keeps_newest_keep_and_no_endpoint_ever_empties(
+    lab_defaults: lab.LabState, api: client.ApiClient
+) -> None:
+    empties: list[str] = []
+    stop = threading.Event()
+
+    def probe() -> None:
+        while not stop.is_set():
+            for name in DEFAULT_ENDPOINTS:
+                if resolve(name, lab_defaults.dns).empty:
+                    empties.append(name)
+            stop.wait(0.05)
+
+    prober = threading.Thread(target=probe, daemon=True)
+    prober.start()
+    start = newest_plan(api).generation
+    try:
+        wait_for(lambda: newest_plan(api).generation >= start + 8, 30, "eight more plans")
+    finally:
+        stop.set()
+        prober.join()
+    store = EtcdRecordStore(lab_defaults.record_store)
+
+    def kept_window() -> bool:
+        gens = sorted(p.generation for p in plans_now(api))
+        applied = min(
+            o.record.generation for o in store.read_all(DEFAULT_ENDPOINTS).values() if o.record
+        )
+        return gens[0] >= applied - 3 - 1 and len(gens) <= 3 + 3
+
+    wait_for(kept_window, 10, "only the newest generations kept")
+    assert empties == [], f"endpoints answered empty: {sorted(set(empties))}"
+
+
+def test_killed_enactor_does_not_stop_the_others_and_catches_up(
+    lab_defaults: lab.LabState, api: client.ApiClient, crd: client.CustomObjectsApi
+) -> None:
+    lab.kill(lab_defaults.dir, "enactor-a", hold=True)
+    base = newest_plan(api).generation
+    wait_for(lambda: newest_plan(api).generation >= base + 3, 20, "three newer plans")
+    target = newest_plan(api)
+    wait_for(lambda: all_endpoints_serve(lab_defaults, target.targets), 15, "b and c apply them")
+    store = EtcdRecordStore(lab_defaults.record_store)
+    writers = {o.record.enactor for o in store.read_all(DEFAULT_ENDPOINTS).values() if o.record}
+    assert "a" not in writers or base == 0
+
+    lab.release(lab_defaults.dir, "enactor-a")
+
+    def caught_up() -> bool:
+        obj: Any = crd.get_namespaced_custom_object("dnsrace.io", "v1alpha1", NS, "enactors", "a")
+        applied = int(obj.get("status", {}).get("lastAppliedGeneration", 0))
+        return applied >= target.generation
+
+    wait_for(caught_up, 30, "enactor a to catch up after its restart")
+
+
+def test_supervisor_restarts_a_crashed_operator_and_logs_it(lab_defaults: lab.LabState) -> None:
+    before = lab.LabState.load(lab_defaults.dir)
+    assert before is not None
+    old = before.components["enactor-c"]
+    lab.kill(lab_defaults.dir, "enactor-c", hold=False)
+
+    def restarted() -> lab.ComponentState | None:
+        now = lab.LabState.load(lab_defaults.dir)
+        c = now.components["enactor-c"] if now else None
+        return c if c and c.restarts == old.restarts + 1 and c.pid != old.pid else None
+
+    wait_for(restarted, 20, "enactor-c restarted")
+    log = (lab_defaults.dir / "logs" / "supervisor.log").read_text().splitlines()
+    restarts = [json.loads(line) for line in log if '"restart"' in line]
+    assert any(r["component"] == "enactor-c" for r in restarts)
+
+
+def test_operators_expose_prometheus_metrics(lab_defaults: lab.LabState) -> None:
+    for name, metric in (
+        ("enactor-b", "dnsrace_enactor_events_total"),
+        ("planner", "dnsrace_planner_plans_total"),
+    ):
+        port = lab_defaults.ports[f"metrics_{name}"]
+        body = wait_for(
+            lambda port=port, metric=metric: (
+                (
+                    b := urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5)
+                    .read()
+                    .decode()
+                )
+                and metric in b
+                and b
+            ),
+            15,
+            f"{metric} on {name}",
+        )
+        assert metric in body
+
+
+def test_two_planners_racing_get_unique_gap_free_generations(
+    api: client.ApiClient, namespace: str
+) -> None:
+    crd = client.CustomObjectsApi(api)
+    planner = labobjects.planner()
+    planner["spec"]["cadenceSeconds"] = 0
+    crd.create_namespaced_custom_object("dnsrace.io", "v1alpha1", namespace, "planners", planner)
+    targets = (Target("127.0.0.11", 100, "lb-1"),)
+    made: list[int] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        for _ in range(10):
+            plan = create_next_plan(
+                api, namespace, "us-east-1", "us-east-1", DEFAULT_ENDPOINTS, targets
+            )
+            with lock:
+                made.append(plan.generation)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(made) == list(range(1, 21))
+    obj: Any = crd.get_namespaced_custom_object(
+        "dnsrace.io", "v1alpha1", namespace, "planners", "us-east-1"
+    )
+    assert obj["status"]["lastGeneration"] == 20

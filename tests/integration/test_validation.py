@@ -1,0 +1,70 @@
+"""Malformed objects are refused by the API server with a message that names the field."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+pytestmark = pytest.mark.integration
+
+GOOD: dict[str, Any] = {
+    "apiVersion": "dnsrace.io/v1alpha1",
+    "kind": "DNSPlan",
+    "metadata": {"name": "p"},
+    "spec": {
+        "generation": 7,
+        "region": "us-east-1",
+        "endpoints": ["dynamodb.us-east-1.amazonaws.com"],
+        "targets": [{"address": "127.0.0.11", "weight": 100, "loadBalancer": "lb-1"}],
+    },
+}
+
+
+def _with(path: list[Any], value: Any) -> dict[str, Any]:
+    obj = copy.deepcopy(GOOD)
+    node = obj
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return obj
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expect"),
+    [
+        (["spec", "targets", 0, "address"], "300.1.1.1", "address must be an IPv4 or IPv6 address"),
+        (["spec", "targets", 0, "weight"], 0, "spec.targets[0].weight"),
+        (["spec", "targets", 0, "weight"], 256, "spec.targets[0].weight"),
+        (["spec", "targets"], [], "spec.targets"),
+        (["spec", "endpoints"], ["Not A Name"], "each endpoint must be a lower-case DNS name"),
+        (["spec", "generation"], 0, "spec.generation"),
+        (["spec", "region"], "mars", "spec.region"),
+    ],
+)
+def test_malformed_plan_is_refused_naming_the_field(
+    api: client.ApiClient, namespace: str, path: list[Any], value: Any, expect: str
+) -> None:
+    crd = client.CustomObjectsApi(api)
+    with pytest.raises(ApiException) as err:
+        crd.create_namespaced_custom_object(
+            "dnsrace.io", "v1alpha1", namespace, "dnsplans", _with(path, value)
+        )
+    assert err.value.status == 422
+    assert expect in err.value.body
+
+
+def test_generation_is_immutable(api: client.ApiClient, namespace: str) -> None:
+    crd = client.CustomObjectsApi(api)
+    crd.create_namespaced_custom_object(
+        "dnsrace.io", "v1alpha1", namespace, "dnsplans", copy.deepcopy(GOOD)
+    )
+    with pytest.raises(ApiException) as err:
+        crd.patch_namespaced_custom_object(
+            "dnsrace.io", "v1alpha1", namespace, "dnsplans", "p", {"spec": {"generation": 8}}
+        )
+    assert err.value.status == 422
+    assert "spec.generation is immutable" in err.value.body
