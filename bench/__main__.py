@@ -6,7 +6,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import records
+from bench import convergence, records
 from dnsrace.controlplane import lab
 
 
@@ -14,8 +14,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="dnsrace-bench-") as tmp:
         state = lab.up(Path(tmp) / "lab")
         try:
-            for line in records.run(state):
-                print(line)
+            for bench in (records, convergence):
+                for line in bench.run(state):
+                    print(line, flush=True)
         finally:
             lab.down(state.dir)
     return 0
