@@ -7,8 +7,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kubernetes import config
 
 from dnsrace.controlplane import lab
+
+if TYPE_CHECKING:
+    from dnsrace.labcontrol import LabControl
 
 
 def _state_dir(args: argparse.Namespace) -> Path:
@@ -116,13 +122,71 @@ def cmd_records(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    print(f"{'ENDPOINT':<44}{'DNS':<10}{'GEN':>5}  {'PLAN':<20}{'BY':<4}ADDRESSES")
+    print(f"{'ENDPOINT':<44}{'DNS':<10}{'GEN':>5}  {'PLAN':<20}{'BY':<10}ADDRESSES")
     for r in rows:
         addrs = ",".join(map(str, r["addresses"])) or "-"  # type: ignore[call-overload]
         print(
             f"{r['endpoint']!s:<44}{r['dns']!s:<10}{r['generation']!s:>5}  {r['plan']!s:<20}"
-            f"{r['writtenBy']!s:<4}{addrs}"
+            f"{r['writtenBy']!s:<10}{addrs}"
         )
+    return 0
+
+
+def _control(state: lab.LabState) -> LabControl:
+    from dnsrace.labcontrol import LabControl
+
+    api = config.new_client_from_config(config_file=str(state.kubeconfig))  # type: ignore[no-untyped-call]
+    return LabControl(api, state.record_store)
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    from dnsrace.repair import NothingToRepairFrom, repair
+
+    control = _control(_running(_state_dir(args)))
+    try:
+        done = repair(control.plans, control.records)
+    except NothingToRepairFrom as exc:
+        raise lab.LabError(str(exc)) from exc
+    for r in done:
+        print(f"repaired {r.endpoint}: {r.before} -> g{r.after}")
+    return 0
+
+
+def cmd_race(args: argparse.Namespace) -> int:
+    from dnsrace.race import run_race
+
+    state = _running(_state_dir(args))
+    result = run_race(_control(state), state.dns, args.protocol, keep=args.keep)
+    summary = {
+        "protocol": result.protocol,
+        "regionalAnswer": result.regional_answer,
+        "emptyRecordObserved": bool(result.empty_samples),
+        "emptyRecordSeconds": round(result.empty_seconds, 2),
+        "staleOverwrites": result.count("StaleOverwrite"),
+        "activePlanDeletions": result.count("ActivePlanDeleted"),
+        "casConflicts": result.count("CASConflict"),
+        "regressionsObserved": result.regressions,
+        "stalledGeneration": result.stalled_generation,
+        "aheadGeneration": result.ahead_generation,
+        "finalGeneration": result.final_generation,
+        "records": result.records,
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        for e in result.events:
+            if e.reason in ("StaleOverwrite", "ActivePlanDeleted", "RecordCleared"):
+                print(f"  {e.reason:<18} {e.message}")
+        for key in (
+            "protocol",
+            "regionalAnswer",
+            "emptyRecordObserved",
+            "emptyRecordSeconds",
+            "staleOverwrites",
+            "activePlanDeletions",
+            "casConflicts",
+        ):
+            print(f"{key:<22}{summary[key]}")
     return 0
 
 
@@ -156,6 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("records", help="what each endpoint serves, which generation, who wrote it")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_records)
+    sub.add_parser(
+        "repair", help="restore every endpoint from the newest plan (the manual fix)"
+    ).set_defaults(func=cmd_repair)
+    p = sub.add_parser("race", help="reproduce the race live, deterministically, and report")
+    p.add_argument("--protocol", choices=["unguarded", "guarded"], default="unguarded")
+    p.add_argument("--keep", type=int, default=2)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_race)
     sub.add_parser("env", help='print exports for eval "$(dnsrace env)"').set_defaults(func=cmd_env)
     return parser
 

@@ -132,8 +132,8 @@ class Runner:
         while not stopped:
             if self.state.phase is Phase.IDLE:
                 if self.spec.get("paused"):
-                    self.report(phase="Paused")
-                    stopped.wait(0.2)
+                    self.report(phase="Paused", newestSeen=self.newest_seen())
+                    stopped.wait(0.05)
                     continue
                 self.plans.changed.clear()
             for fault in due(self.faults(), self.state, just_picked):
@@ -148,10 +148,14 @@ class Runner:
             for event in events:
                 self.publish(event)
             if self.state.phase is Phase.IDLE:
-                self.report(phase="Idle")
+                self.report(phase="Idle", newestSeen=self.newest_seen())
                 self.plans.changed.wait(float(self.spec.get("pollSeconds", 1.0)))
             elif before.phase is not self.state.phase or just_picked:
                 self.report(phase=self.state.phase.value)
+
+    def newest_seen(self) -> int:
+        """The newest generation in this enactor's plan cache (what its next pick would see)."""
+        return max((p.generation for p in self.plans.list()), default=0)
 
     def apply(self, fault: Fault, stopped: kopf.DaemonStopped) -> None:
         where = fault.key

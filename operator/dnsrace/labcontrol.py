@@ -1,0 +1,156 @@
+"""Driving the live lab from outside, as an operator with kubectl would: pause and resume the
+Planner and Enactors, set an enactor's protocol and faults, wait for an observed state (never a
+sleep), reset plans and records, and read back what happened (Events, records)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from kubernetes import client
+
+from dnsrace import kube, labobjects
+from dnsrace.core.plans import REGION, Plan, newest
+from dnsrace.core.records import Target
+from dnsrace.planner import create_next_plan
+from dnsrace.stores.plans import KubePlanStore
+from dnsrace.stores.records import EtcdRecordStore
+
+T = TypeVar("T")
+
+
+class LabTimeout(RuntimeError):
+    """An awaited state was not observed in time; the message says which."""
+
+
+def wait_for(
+    predicate: Callable[[], T | Literal[False] | None],
+    timeout: float,
+    what: str,
+    every: float = 0.02,
+) -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise LabTimeout(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+@dataclass(frozen=True)
+class LabEvent:
+    time: str
+    reason: str
+    type: str
+    message: str
+    plan: str
+
+
+class LabControl:
+    def __init__(self, api: client.ApiClient, record_store: str, ns: str = "dnsrace") -> None:
+        self.api, self.ns = api, ns
+        self.crd = client.CustomObjectsApi(api)
+        self.core = client.CoreV1Api(api)
+        self.plans = KubePlanStore(api, ns)
+        self.records = EtcdRecordStore(record_store)
+
+    # objects ---------------------------------------------------------------------------------
+    def _patch(self, plural: str, name: str, spec: dict[str, Any]) -> None:
+        self.crd.patch_namespaced_custom_object(
+            kube.GROUP, kube.VERSION, self.ns, plural, name, {"spec": spec}
+        )
+
+    def enactor(self, name: str, **spec: Any) -> None:
+        self._patch("enactors", name, spec)
+
+    def planner(self, **spec: Any) -> None:
+        self._patch("planners", REGION, spec)
+
+    def enactor_status(self, name: str) -> dict[str, Any]:
+        obj: Any = self.crd.get_namespaced_custom_object(
+            kube.GROUP, kube.VERSION, self.ns, "enactors", name
+        )
+        return dict(obj.get("status") or {})
+
+    def planner_spec(self) -> dict[str, Any]:
+        obj: Any = self.crd.get_namespaced_custom_object(
+            kube.GROUP, kube.VERSION, self.ns, "planners", REGION
+        )
+        return dict(obj["spec"])
+
+    # waits ------------------------------------------------------------------------------------
+    def wait_paused_at(self, name: str, where: str, timeout: float = 30) -> None:
+        wait_for(
+            lambda: self.enactor_status(name).get("pausedAt") == where,
+            timeout,
+            f"enactor {name} to pause at {where}",
+        )
+
+    def wait_phase(self, name: str, phases: Iterable[str], timeout: float = 30) -> dict[str, Any]:
+        want = set(phases)
+        return wait_for(
+            lambda: (s := self.enactor_status(name)).get("phase") in want and s,
+            timeout,
+            f"enactor {name} to be {'/'.join(sorted(want))}",
+        )
+
+    def wait_seen(self, name: str, generation: int, timeout: float = 30) -> None:
+        wait_for(
+            lambda: int(self.enactor_status(name).get("newestSeen", 0)) >= generation,
+            timeout,
+            f"enactor {name} to see g{generation}",
+        )
+
+    def wait_applied(self, name: str, generation: int, timeout: float = 60) -> None:
+        wait_for(
+            lambda: (
+                int(self.enactor_status(name).get("lastAppliedGeneration", 0)) >= generation
+                and self.enactor_status(name).get("phase") in ("Idle", "Paused")
+            ),
+            timeout,
+            f"enactor {name} to apply g{generation}",
+        )
+
+    # plans and records -------------------------------------------------------------------------
+    def newest_plan(self) -> Plan | None:
+        return newest(self.plans.list())
+
+    def create_plan(self, targets: tuple[Target, ...], endpoints: tuple[str, ...]) -> Plan:
+        """The next plan, allocated exactly as the Planner allocates (create-if-absent + CAS)."""
+        return create_next_plan(self.api, self.ns, REGION, REGION, endpoints, targets)
+
+    def reset(self, protocol: str, keep: int, timeout: float = 30) -> None:
+        """Quiesce the lab (planner and enactors paused, faults cleared), then delete every
+        plan and every record: the next scenario starts from an empty record store."""
+        self.planner(paused=True)
+        for ident in labobjects.ENACTORS:
+            self.enactor(ident, paused=True, faults=[], protocol=protocol, keep=keep)
+        for ident in labobjects.ENACTORS:
+            self.wait_phase(ident, ["Paused"], timeout)
+        for plan in self.plans.list():
+            self.plans.delete(plan, precondition=False)
+        for name in self.records.names():
+            self.records.delete(name)
+
+    def events_since(self, since: float, reasons: set[str] | None = None) -> list[LabEvent]:
+        raw = self.core.list_namespaced_event(self.ns)
+        out = []
+        for ev in raw.items:
+            stamp = ev.event_time or ev.first_timestamp or ev.metadata.creation_timestamp
+            if stamp is None or stamp.timestamp() < since:
+                continue
+            if reasons is not None and ev.reason not in reasons:
+                continue
+            out.append(
+                LabEvent(
+                    stamp.isoformat(),
+                    ev.reason or "",
+                    ev.type or "",
+                    ev.message or "",
+                    ev.involved_object.name or "",
+                )
+            )
+        return sorted(out, key=lambda e: e.time)
