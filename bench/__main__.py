@@ -6,11 +6,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import convergence, records
+from bench import check, convergence, records
 from dnsrace.controlplane import lab
 
 
 def main() -> int:
+    for line in check.run():
+        print(line, flush=True)
     with tempfile.TemporaryDirectory(prefix="dnsrace-bench-") as tmp:
         state = lab.up(Path(tmp) / "lab")
         try:

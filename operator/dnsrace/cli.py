@@ -190,6 +190,12 @@ def cmd_race(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from dnsrace.check.explore_cli import run_check
+
+    return run_check(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dnsrace", description=__doc__)
     parser.add_argument(
@@ -228,6 +234,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", type=int, default=2)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_race)
+    p = sub.add_parser("check", help="explore every interleaving on in-memory stores")
+    p.add_argument(
+        "--protocol",
+        choices=["unguarded", "guarded", "cleanup-only"],
+        default="unguarded",
+        help="cleanup-only: the unguarded walk with a guarded clean-up (checker only)",
+    )
+    p.add_argument("--enactors", type=int, default=3)
+    p.add_argument("--plans", type=int, default=5)
+    p.add_argument("--keep", type=int, default=1)
+    p.add_argument(
+        "--endpoints", type=int, default=2, help="how many of the regional plan's endpoints"
+    )
+    p.add_argument("--max-states", type=int, default=5_000_000)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--export", metavar="FILE", help="write the first violation as a Scenario")
+    p.add_argument(
+        "--random",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: run N seeded random fault schedules (simulated time)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="first seed for --random")
+    p.set_defaults(func=cmd_check)
     sub.add_parser("env", help='print exports for eval "$(dnsrace env)"').set_defaults(func=cmd_env)
     return parser
 
@@ -241,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return 0
     return code
 
 

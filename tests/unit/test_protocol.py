@@ -34,10 +34,10 @@ def test_three_enactors_converge_on_the_newest_plan() -> None:
 
 
 def test_cleanup_keeps_the_newest_keep_generations() -> None:
-    plans, records = MemoryPlanStore(), MemoryRecordStore()
-    for gen in range(1, 11):
-        plans.add(make_plan(gen))
     for protocol in Protocol:
+        plans, records = MemoryPlanStore(), MemoryRecordStore()
+        for gen in range(1, 11):
+            plans.add(make_plan(gen))
         state, _events = walk_to_idle(
             Enactor("a", protocol, keep=3), EnactorState(), plans, records
         )

@@ -28,6 +28,17 @@ from dnsrace.core.records import EndpointRecord, Observed, RecordStore
 class Protocol(StrEnum):
     UNGUARDED = "unguarded"
     GUARDED = "guarded"
+    # Checker-only: the unguarded walk with a guarded clean-up (clean-up serialised against
+    # records in use), to show that guarding clean-up alone does not keep I2.
+    CLEANUP_ONLY = "cleanup-only"
+
+    @property
+    def guards_writes(self) -> bool:
+        return self is Protocol.GUARDED
+
+    @property
+    def guards_cleanup(self) -> bool:
+        return self is not Protocol.UNGUARDED
 
 
 class PlanStore(Interface):
@@ -130,7 +141,7 @@ class Enactor:
         plan = newest(plans.list())
         if plan is None:
             return state, []
-        if self.protocol is Protocol.UNGUARDED:
+        if not self.protocol.guards_writes:
             # Checked once, here: newer than what this enactor applied and than the first
             # endpoint has. Never again during the walk.
             first = records.read(plan.endpoints[0]).record
@@ -163,7 +174,7 @@ class Enactor:
         if advanced.index >= len(plan.endpoints):
             advanced = replace(advanced, phase=Phase.CLEANUP)
         obs = records.read(name)
-        if self.protocol is Protocol.UNGUARDED:
+        if not self.protocol.guards_writes:
             return self._write_unguarded(plan, name, obs, advanced, plans, records)
         return self._write_guarded(plan, name, obs, state, advanced, plans, records)
 
@@ -263,13 +274,13 @@ class Enactor:
         for obs in observed.values():
             if obs.record is not None and not obs.empty:
                 users.setdefault(obs.record.plan, []).append(obs.name)
-        events = [Event("finished", self.ident, generation=applied.generation, plan=applied.name)]
+        events: list[Event] = []
         deleted: list[str] = []
         for doomed in candidates:
             in_use = tuple(users.get(doomed.name, ()))
-            if self.protocol is Protocol.GUARDED and in_use:
+            guarded = self.protocol.guards_cleanup
+            if guarded and in_use:
                 continue
-            guarded = self.protocol is Protocol.GUARDED
             if plans.delete(doomed, precondition=guarded):
                 deleted.append(doomed.name)
                 events.append(
@@ -283,7 +294,7 @@ class Enactor:
                 )
             else:
                 events.append(Event("delete-refused", self.ident, plan=doomed.name))
-        if self.protocol is Protocol.UNGUARDED and deleted:
+        if not self.protocol.guards_cleanup and deleted:
             for name in records.clear_keys_of_plans(deleted):
                 plan_of = observed[name].record if name in observed else None
                 events.append(
@@ -295,9 +306,11 @@ class Enactor:
                         plan=plan_of.plan if plan_of else "",
                     )
                 )
-        return EnactorState(
-            Phase.IDLE, None, 0, max(state.last_applied, applied.generation)
-        ), events
+        events.append(
+            Event("finished", self.ident, generation=applied.generation, plan=applied.name)
+        )
+        idle = EnactorState(Phase.IDLE, None, 0, max(state.last_applied, applied.generation))
+        return idle, events
 
 
 def walk_to_idle(
