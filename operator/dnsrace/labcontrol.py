@@ -12,7 +12,7 @@ from typing import Any, Literal, TypeVar
 from kubernetes import client
 
 from dnsrace import kube, labobjects
-from dnsrace.core.plans import REGION, Plan, newest
+from dnsrace.core.plans import REGION, Plan, PoolMember, newest, targets_from_pool
 from dnsrace.core.records import Target
 from dnsrace.planner import create_next_plan
 from dnsrace.stores.plans import KubePlanStore
@@ -117,6 +117,18 @@ class LabControl:
     # plans and records -------------------------------------------------------------------------
     def newest_plan(self) -> Plan | None:
         return newest(self.plans.list())
+
+    def pool_targets(self) -> tuple[Target, ...]:
+        """Every LoadBalancer of the pool as a plan target (health aside)."""
+        lbs: Any = self.crd.list_namespaced_custom_object(
+            kube.GROUP, kube.VERSION, self.ns, "loadbalancers"
+        )
+        return targets_from_pool(
+            PoolMember(
+                o["metadata"]["name"], o["spec"]["address"], int(o["spec"].get("weight", 100)), True
+            )
+            for o in lbs["items"]
+        )
 
     def create_plan(self, targets: tuple[Target, ...], endpoints: tuple[str, ...]) -> Plan:
         """The next plan, allocated exactly as the Planner allocates (create-if-absent + CAS)."""

@@ -24,7 +24,6 @@ from typing import Any
 
 from dnsrace import labobjects
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGIONAL_ENDPOINT
-from dnsrace.core.records import Target
 from dnsrace.labcontrol import LabControl, LabEvent, wait_for
 from dnsrace.probe import resolve
 
@@ -130,7 +129,7 @@ def run_race(
     started = time.time()
     cadence = control.planner_spec().get("cadenceSeconds", 5)
     control.reset(protocol, keep, timeout)
-    targets = _pool_targets(control)
+    targets = control.pool_targets()
     a, b, c = labobjects.ENACTORS
     probe = Probe(dns, control).start()
     try:
@@ -206,20 +205,6 @@ def run_race(
 def _generation(plan: str) -> int:
     tail = plan.rsplit("-g", 1)[-1]
     return int(tail) if tail.isdigit() else 0
-
-
-def _pool_targets(control: LabControl) -> tuple[Target, ...]:
-    from dnsrace.core.plans import PoolMember, targets_from_pool
-
-    lbs: Any = control.crd.list_namespaced_custom_object(
-        "dnsrace.io", "v1alpha1", control.ns, "loadbalancers"
-    )
-    return targets_from_pool(
-        PoolMember(
-            o["metadata"]["name"], o["spec"]["address"], int(o["spec"].get("weight", 100)), True
-        )
-        for o in lbs["items"]
-    )
 
 
 def _wait_converged(control: LabControl, generation: int, timeout: float) -> None:
