@@ -196,6 +196,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     return run_check(args)
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from dnsrace import runcmd
+
+    state = _running(_state_dir(args))
+    api = config.new_client_from_config(config_file=str(state.kubeconfig))  # type: ignore[no-untyped-call]
+    try:
+        return runcmd.run(api, "dnsrace", Path(args.file), args.json)
+    except runcmd.RunError as exc:
+        raise lab.LabError(str(exc)) from exc
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dnsrace", description=__doc__)
     parser.add_argument(
@@ -259,6 +270,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="first seed for --random")
     p.set_defaults(func=cmd_check)
+    p = sub.add_parser("run", help="apply a Scenario, show its progress, print the verdict")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_run)
     sub.add_parser("env", help='print exports for eval "$(dnsrace env)"').set_defaults(func=cmd_env)
     return parser
 

@@ -108,6 +108,7 @@ class Runner:
         self.fired_crashes = set(status.get("firedCrashes", []) or [])
         self.state = EnactorState(last_applied=int(status.get("lastAppliedGeneration", 0) or 0))
         self.conflicts = int(status.get("casConflicts", 0) or 0)
+        self.steps_taken = int(status.get("stepsTaken", 0) or 0)
         self.reported: dict[str, Any] = {}
 
     # settings from the live spec --------------------------------------------------------------
@@ -130,9 +131,24 @@ class Runner:
         just_picked = False
         self.report()
         while not stopped:
+            gate = self.spec.get("stepGate")
+            if gate is not None and self.steps_taken >= int(gate):
+                # single-stepping (scenario replays): wait until the next step is granted
+                self.report(
+                    phase=self.state.phase.value,
+                    stepsTaken=self.steps_taken,
+                    newestSeen=self.newest_seen(),
+                    cachedGenerations=self.cached(),
+                )
+                stopped.wait(0.02)
+                continue
             if self.state.phase is Phase.IDLE:
                 if self.spec.get("paused"):
-                    self.report(phase="Paused", newestSeen=self.newest_seen())
+                    self.report(
+                        phase="Paused",
+                        newestSeen=self.newest_seen(),
+                        cachedGenerations=self.cached(),
+                    )
                     stopped.wait(0.05)
                     continue
                 self.plans.changed.clear()
@@ -147,11 +163,25 @@ class Runner:
             just_picked = before.phase is Phase.IDLE and self.state.phase is Phase.WALKING
             for event in events:
                 self.publish(event)
-            if self.state.phase is Phase.IDLE:
-                self.report(phase="Idle", newestSeen=self.newest_seen())
+            if events or self.state != before:
+                self.steps_taken += 1
+            if gate is not None:
+                self.report(
+                    phase=self.state.phase.value,
+                    stepsTaken=self.steps_taken,
+                    newestSeen=self.newest_seen(),
+                    cachedGenerations=self.cached(),
+                )
+            elif self.state.phase is Phase.IDLE:
+                self.report(
+                    phase="Idle", newestSeen=self.newest_seen(), cachedGenerations=self.cached()
+                )
                 self.plans.changed.wait(float(self.spec.get("pollSeconds", 1.0)))
             elif before.phase is not self.state.phase or just_picked:
                 self.report(phase=self.state.phase.value)
+
+    def cached(self) -> list[int]:
+        return sorted(p.generation for p in self.plans.list())
 
     def newest_seen(self) -> int:
         """The newest generation in this enactor's plan cache (what its next pick would see)."""
@@ -240,6 +270,7 @@ class Runner:
             "lastAppliedGeneration": self.state.last_applied,
             "carryingGeneration": self.state.plan.generation if self.state.plan else 0,
             "casConflicts": self.conflicts,
+            "stepsTaken": self.steps_taken,
             "firedCrashes": sorted(self.fired_crashes),
         }
         status.update(fields)

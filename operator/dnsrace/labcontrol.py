@@ -12,9 +12,9 @@ from typing import Any, Literal, TypeVar
 from kubernetes import client
 
 from dnsrace import kube, labobjects
+from dnsrace.allocation import create_next_plan
 from dnsrace.core.plans import REGION, Plan, PoolMember, newest, targets_from_pool
 from dnsrace.core.records import Target
-from dnsrace.planner import create_next_plan
 from dnsrace.stores.plans import KubePlanStore
 from dnsrace.stores.records import EtcdRecordStore
 

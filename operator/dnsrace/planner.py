@@ -18,15 +18,8 @@ import prometheus_client as prom
 from kubernetes import client
 
 from dnsrace import kube, telemetry
-from dnsrace.core.plans import (
-    Plan,
-    PoolMember,
-    newest,
-    next_generation,
-    plan_name,
-    targets_from_pool,
-)
-from dnsrace.core.records import Target
+from dnsrace.allocation import AllocationFailed, create_next_plan, kube_now
+from dnsrace.core.plans import PoolMember, newest, targets_from_pool
 from dnsrace.stores.plans import KubePlanStore
 
 PLANS = prom.Counter("dnsrace_planner_plans_total", "DNSPlans created", ["reason"])
@@ -60,47 +53,6 @@ def check_health(spec: Mapping[str, Any], timeout: float = 0.5) -> tuple[bool, s
         return False, f"GET {url}: {exc.code}"
     except (urllib.error.URLError, OSError) as exc:
         return False, f"GET {url}: {exc}"
-
-
-def create_next_plan(
-    api: client.ApiClient,
-    ns: str,
-    planner: str,
-    region: str,
-    endpoints: tuple[str, ...],
-    targets: tuple[Target, ...],
-    attempts: int = 50,
-) -> Plan:
-    """Allocate the next generation and create its DNSPlan (both compare-and-swap)."""
-    store = KubePlanStore(api, ns)
-    crd = client.CustomObjectsApi(api)
-    for _ in range(attempts):
-        obj: Any = crd.get_namespaced_custom_object(
-            kube.GROUP, kube.VERSION, ns, "planners", planner
-        )
-        watermark = int((obj.get("status") or {}).get("lastGeneration", 0) or 0)
-        generation = next_generation(store.list(), watermark)
-        plan = Plan(plan_name(region, generation), generation, endpoints, targets)
-        if not store.create(plan, region):
-            continue  # another planner took this generation: re-read, take the next
-        kube.update_status_cas(api, "planners", ns, planner, _advance(generation))
-        return plan
-    raise kopf.TemporaryError(f"could not allocate a generation in {attempts} attempts", delay=1)
-
-
-def _advance(generation: int) -> Any:
-    def mutate(status: dict[str, Any]) -> bool:
-        if int(status.get("lastGeneration", 0) or 0) >= generation:
-            return False
-        status["lastGeneration"] = generation
-        status["lastPlanTime"] = kube_now()
-        return True
-
-    return mutate
-
-
-def kube_now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 @kopf.daemon("dnsrace.io", "v1alpha1", "planners", cancellation_timeout=5)
@@ -159,9 +111,12 @@ def planner_loop(
                     if due
                     else "endpoints-change"
                 )
-                plan = create_next_plan(
-                    api, ns, name, str(spec["region"]), tuple(spec["endpoints"]), targets
-                )
+                try:
+                    plan = create_next_plan(
+                        api, ns, name, str(spec["region"]), tuple(spec["endpoints"]), targets
+                    )
+                except AllocationFailed as exc:
+                    raise kopf.TemporaryError(str(exc), delay=1) from exc
                 summary = f"{len(targets)}: " + ",".join(t.address for t in targets)
                 kube.patch_status(api, "dnsplans", ns, plan.name, {"targets": summary})
                 PLANS.labels(reason).inc()

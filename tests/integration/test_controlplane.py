@@ -123,6 +123,7 @@ def test_state_file_reports_every_component_ready(local_lab: lab.LabState) -> No
         "frontend-lb-3",
         "planner",
         "enactor-a",
+        "scenario-controller",
         "enactor-b",
         "enactor-c",
     }

@@ -12,10 +12,10 @@ import pytest
 from kubernetes import client
 
 from dnsrace import labobjects
+from dnsrace.allocation import create_next_plan
 from dnsrace.controlplane import lab
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, Plan, newest
 from dnsrace.core.records import Target
-from dnsrace.planner import create_next_plan
 from dnsrace.probe import resolve
 from dnsrace.stores.plans import KubePlanStore
 from dnsrace.stores.records import EtcdRecordStore

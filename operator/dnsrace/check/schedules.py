@@ -39,6 +39,7 @@ class Outcome:
     active_plan_deletions: int = 0
     outage_at_end: bool = False  # the regional endpoint applied and empty when it all settled
     steps: int = 0
+    actors: list[str] = field(default_factory=list)  # who took each state-changing step
 
 
 def random_faults(rng: random.Random, cfg: ScheduleConfig) -> dict[str, list[Fault]]:
@@ -91,6 +92,7 @@ def simulate(seed: int, cfg: ScheduleConfig) -> Outcome:
         if actor == "planner":
             created += 1
             plans.add(world.plan(created))
+            outcome.actors.append("planner")
         else:
             state = states[actor]
             pending = [
@@ -108,6 +110,8 @@ def simulate(seed: int, cfg: ScheduleConfig) -> Outcome:
             just_picked[actor] = state.phase is Phase.IDLE and new.phase is Phase.WALKING
             states[actor] = new
             busy = new != state
+            if busy or events:
+                outcome.actors.append(actor)
             wait = rng.uniform(*cfg.step_seconds) if busy else cfg.poll_seconds
             if (
                 busy

@@ -269,6 +269,14 @@ class Supervisor:
         doc = json.dumps({"apiVersion": "v1", "kind": "List", "items": items}).encode()
         _run([*self.kubectl(), "apply", "--server-side", "-n", NAMESPACE, "-f", "-"], stdin=doc)
         self.start((), lambda: self.operator("planner", "dnsrace.planner", {}))
+        self.start(
+            (),
+            lambda: self.operator(
+                "scenario-controller",
+                "dnsrace.scenario",
+                {"DNSRACE_DNS": f"{processes.LOOPBACK}:{self.state.ports['dns']}"},
+            ),
+        )
         for ident in labobjects.ENACTORS:
             self.start(
                 (),

@@ -1,0 +1,343 @@
+"""The Scenario controller (kopf, one instance): runs one Scenario at a time on the lab.
+
+For each Scenario a daemon: waits (condition Waiting) while another one runs; then Running:
+set-up, the steps of `dnsrace.scenario_engine`, DNS probes all along, a bounded timeline (in
+status and as Events on the Scenario), and finally the verdict, checked against spec.expect.
+Progress (step index, probe tallies, timeline) lives in the Scenario's status, so a restarted
+controller resumes the run where it stopped and reaches the same verdict. A scenario that
+cannot run as written fails with a condition that says why; the controller never crashes on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import kopf
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from dnsrace import kube, telemetry
+from dnsrace.labcontrol import LabControl, LabTimeout
+from dnsrace.probe import resolve
+from dnsrace.scenario_engine import Engine, Run, ScenarioInvalid, prepare
+from dnsrace.verdict import compute_verdict
+
+DNS_ENV = "DNSRACE_DNS"
+TIMELINE_LIMIT = 200
+PLURAL = "scenarios"
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@kopf.on.startup()
+def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    telemetry.configure_operator(settings, "scenario-controller")
+    memo.api = kube.api_client()
+    memo.lock = threading.Lock()
+    memo.dns = os.environ[DNS_ENV]
+    memo.record_store = os.environ["DNSRACE_RECORD_STORE"]
+    telemetry.start_metrics()
+
+
+@kopf.daemon("dnsrace.io", "v1alpha1", PLURAL, cancellation_timeout=10)
+def scenario_daemon(
+    stopped: kopf.DaemonStopped,
+    name: str,
+    namespace: str | None,
+    spec: kopf.Spec,
+    status: kopf.Status,
+    meta: kopf.Meta,
+    body: kopf.Body,
+    memo: kopf.Memo,
+    **_: Any,
+) -> None:
+    if status.get("phase") in ("Completed", "Failed"):
+        return
+    ns = namespace or kube.namespace()
+    runner = ScenarioRunner(memo, ns, name, dict(spec), dict(status), int(meta["generation"]), body)
+    runner.run(stopped)
+
+
+class ScenarioRunner:
+    def __init__(
+        self,
+        memo: kopf.Memo,
+        ns: str,
+        name: str,
+        spec: dict[str, Any],
+        status: dict[str, Any],
+        generation: int,
+        body: kopf.Body,
+    ) -> None:
+        self.api: client.ApiClient = memo.api
+        self.memo, self.ns, self.name, self.spec = memo, ns, name, spec
+        self.status = json.loads(json.dumps(status))  # plain, mutable copy
+        self.generation, self.body = generation, body
+        self.crd = client.CustomObjectsApi(self.api)
+        self.control = LabControl(self.api, memo.record_store, ns)
+        self.lock = threading.Lock()
+
+    # status ------------------------------------------------------------------------------------
+    def save(self, fields: Mapping[str, Any]) -> None:
+        with self.lock:
+            self.status.update(fields)
+            try:
+                self.crd.patch_namespaced_custom_object_status(
+                    kube.GROUP, kube.VERSION, self.ns, PLURAL, self.name, {"status": dict(fields)}
+                )
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+
+    def condition(self, type_: str, status: str, reason: str, message: str) -> None:
+        conds = [c for c in self.status.get("conditions", []) if c["type"] != type_]
+        old = next((c for c in self.status.get("conditions", []) if c["type"] == type_), None)
+        changed = old is None or old["status"] != status
+        conds.append(
+            {
+                "type": type_,
+                "status": status,
+                "reason": reason,
+                "message": message[:1000],
+                "observedGeneration": self.generation,
+                "lastTransitionTime": now_iso()
+                if changed or old is None
+                else old["lastTransitionTime"],
+            }
+        )
+        self.save({"conditions": sorted(conds, key=lambda c: c["type"])})
+
+    def note(self, kind: str, message: str) -> None:
+        timeline = list(self.status.get("timeline", []))
+        timeline.append({"time": now_iso(), "kind": kind, "message": message[:500]})
+        self.save({"timeline": timeline[-TIMELINE_LIMIT:]})
+        kopf.event(self.body, type="Normal", reason=kind, message=message[:1000])
+        telemetry.emit("scenario", scenario=self.name, kind=kind, message=message)
+
+    # the run -----------------------------------------------------------------------------------
+    def run(self, stopped: kopf.DaemonStopped) -> None:
+        try:
+            run = prepare(self.spec)
+        except ScenarioInvalid as exc:
+            self.fail("InvalidSpec", str(exc))
+            return
+        while not stopped and not self._acquire():
+            stopped.wait(1)
+        if stopped:
+            return
+        try:
+            self._run(run, stopped)
+        except (LabTimeout, ApiException, OSError, ValueError) as exc:
+            self.fail("RunError", f"{type(exc).__name__}: {exc}")
+        finally:
+            self.memo.lock.release()
+
+    def _acquire(self) -> bool:
+        """One scenario at a time: this process's lock, and no other Scenario Running."""
+        others: Any = self.crd.list_namespaced_custom_object(
+            kube.GROUP, kube.VERSION, self.ns, PLURAL
+        )
+        running = [
+            o["metadata"]["name"]
+            for o in others["items"]
+            if (o.get("status") or {}).get("phase") == "Running"
+            and o["metadata"]["name"] != self.name
+        ]
+        mine_running = self.status.get("phase") == "Running"
+        acquired = False if running and not mine_running else self.memo.lock.acquire(blocking=False)
+        if not acquired:
+            who = running[0] if running else "another scenario"
+            if self.status.get("phase") != "Waiting":
+                self.save({"phase": "Waiting"})
+                self.condition(
+                    "Waiting",
+                    "True",
+                    "AnotherScenarioRunning",
+                    f"waiting: scenario {who} is running (one at a time)",
+                )
+            return False
+        return True
+
+    def _run(self, run: Run, stopped: kopf.DaemonStopped) -> None:
+        resumed = self.status.get("phase") == "Running"
+        timeout = float(self.spec.get("durationSeconds", 120))
+        if not resumed:
+            self.save({"phase": "Running", "startTime": now_iso(), "timeline": []})
+            self.condition("Waiting", "False", "Started", "running")
+            self.condition("Running", "True", "Started", f"{len(run.steps)} steps")
+        else:
+            self.note(
+                "Resumed",
+                f"controller restarted; resuming at step {self.status.get('stepIndex', 0)}",
+            )
+        engine = Engine(self.control, run, self.status, self.save, self.note, timeout)
+        deadline = time.monotonic() + timeout
+        if self.status.get("baseGeneration") is None:
+            engine.setup()
+            engine.start_faults(self.spec.get("enactors") or [])
+            if self.spec.get("planner", {}).get("cadenceSeconds"):
+                self.control.planner(cadenceSeconds=self.spec["planner"]["cadenceSeconds"])
+        # probes start on the reset lab (or resume their saved tallies after a restart)
+        probe = ScenarioProbe(self, run).start()
+        try:
+            for index in range(int(self.status.get("stepIndex", 0)), len(run.steps)):
+                if stopped:
+                    return
+                if time.monotonic() > deadline:
+                    raise LabTimeout(f"durationSeconds {timeout:g} exceeded at step {index}")
+                engine.execute(index)
+                self.save({"stepIndex": index + 1})
+            engine.finish()
+        finally:
+            probe.stop()
+        if stopped:
+            return
+        verdict = compute_verdict(self.control, self.memo.dns, self.spec, self.status, run)
+        self.save({"verdict": verdict, "phase": "Completed", "completionTime": now_iso()})
+        self.note("Verdict", verdict["summary"])
+        self.condition("Running", "False", "Finished", "run finished")
+        self.condition("Completed", "True", "Finished", verdict["summary"])
+        self.condition(
+            "VerdictPassed",
+            "True" if verdict["passed"] else "False",
+            "ExpectationsMet" if verdict["passed"] else "ExpectationsNotMet",
+            "; ".join(verdict["failures"]) or "every expectation holds",
+        )
+
+    def fail(self, reason: str, message: str) -> None:
+        self.save({"phase": "Failed", "completionTime": now_iso()})
+        self.condition("Running", "False", reason, message)
+        self.condition("Failed", "True", reason, message)
+        self.condition("Completed", "False", reason, message)
+        telemetry.emit("scenario-failed", scenario=self.name, reason=reason, message=message)
+
+
+class ScenarioProbe:
+    """DNS probes and a record-store monitor in a thread; tallies saved to status every second
+    (so a restart keeps them), series samples to a ConfigMap for the report."""
+
+    def __init__(self, runner: ScenarioRunner, run: Run) -> None:
+        self.runner, self.run = runner, run
+        probes = runner.spec.get("probes") or {}
+        self.names = tuple(probes.get("names") or run.endpoints)
+        self.interval = float(probes.get("intervalMilliseconds", 20)) / 1000
+        saved = runner.status.get("probes") or {}
+        self.tally: dict[str, Any] = {
+            "samples": int(saved.get("samples", 0)),
+            "emptySamples": dict(saved.get("emptySamples", {})),
+            "emptySeconds": float(saved.get("emptySeconds", 0.0)),
+            "firstEmpty": saved.get("firstEmpty"),
+            "regressions": list(saved.get("regressions", [])),
+            "lastGenerations": dict(saved.get("lastGenerations", {})),
+            "lastAnswers": dict(saved.get("lastAnswers", {})),
+        }
+        self.series: list[list[Any]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="scenario-probe", daemon=True)
+
+    def start(self) -> ScenarioProbe:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._flush()
+
+    def _loop(self) -> None:
+        last_flush = time.monotonic()
+        last = time.monotonic()
+        records = self.runner.control.records
+        while not self._stop.is_set():
+            now = time.monotonic()
+            gap = min(now - last, 5 * self.interval)
+            last = now
+            seen = self.tally["lastGenerations"]
+            observed = records.read_all(self.names)
+            for name in self.names:
+                answer = resolve(name, self.runner.memo.dns)
+                obs = observed[name]
+                gen = obs.record.generation if obs.record else 0
+                writer = obs.record.enactor if obs.record else ""
+                self.tally["samples"] += 1
+                self.tally["lastAnswers"][name] = answer.rcode
+                if answer.empty and int(seen.get(name, 0)) > 0:
+                    self.tally["emptySamples"][name] = self.tally["emptySamples"].get(name, 0) + 1
+                    if name == self.names[0]:
+                        self.tally["emptySeconds"] += gap
+                    self.tally["firstEmpty"] = self.tally["firstEmpty"] or now_iso()
+                if gen and gen < int(seen.get(name, 0)):
+                    self.tally["regressions"].append(
+                        f"{name}: g{seen[name]} -> g{gen} (by {writer})"
+                    )
+                if gen:
+                    seen[name] = gen
+                self.series.append(
+                    [time.time(), name, answer.rcode, len(answer.addresses), gen, writer]
+                )
+            if now - last_flush >= 1.0:
+                self._flush()
+                last_flush = now
+            self._stop.wait(self.interval)
+
+    def _flush(self) -> None:
+        self.runner.save({"probes": {k: v for k, v in self.tally.items()}})
+        if self.series:
+            append_series(self.runner.api, self.runner.ns, self.runner.name, self.series)
+            self.series = []
+
+
+def series_configmap(name: str) -> str:
+    return f"scenario-{name}-series"
+
+
+def append_series(api: client.ApiClient, ns: str, name: str, rows: list[list[Any]]) -> None:
+    """Probe samples as JSON lines in a ConfigMap owned by nobody but the scenario's name."""
+    core = client.CoreV1Api(api)
+    cm_name = series_configmap(name)
+    text = "".join(json.dumps(r) + "\n" for r in rows)
+    for _ in range(5):
+        try:
+            cm = core.read_namespaced_config_map(cm_name, ns)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            body = client.V1ConfigMap(
+                metadata=client.V1ObjectMeta(name=cm_name), data={"samples.jsonl": text}
+            )
+            try:
+                core.create_namespaced_config_map(ns, body)
+                return
+            except ApiException as again:
+                if again.status == 409:
+                    continue
+                raise
+        data = (cm.data or {}).get("samples.jsonl", "")
+        cm.data = {"samples.jsonl": (data + text)[-900_000:]}
+        try:
+            core.replace_namespaced_config_map(cm_name, ns, cm)
+            return
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+
+
+def main() -> None:
+    kopf.configure(log_format=kopf.LogFormat.JSON)
+    kopf.run(
+        standalone=True,
+        namespaces=[kube.namespace()],
+        liveness_endpoint=os.environ.get("DNSRACE_LIVENESS"),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+"""What a Scenario does, step by step, against the live lab: set-up (quiesce, reset plans and
+records, configure protocol and keep), then a choreography (`spec.steps`), an exact replay of an
+interleaving (`spec.replay`) or a seeded random schedule (`spec.randomSchedule`, simulated and
+then replayed). Every step is idempotent given the scenario's progress, so a restarted
+controller resumes where it stopped. Waits are on observed states only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dnsrace import labobjects
+from dnsrace.check.schedules import ScheduleConfig, simulate
+from dnsrace.core.faults import parse_faults
+from dnsrace.core.plans import DEFAULT_ENDPOINTS
+from dnsrace.core.protocol import Protocol
+from dnsrace.labcontrol import LabControl, wait_for
+
+Step = Mapping[str, Any]
+
+
+class ScenarioInvalid(ValueError):
+    """The scenario cannot run as written; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """A scenario turned into concrete steps."""
+
+    protocol: str
+    keep: int
+    endpoints: tuple[str, ...]
+    participants: tuple[str, ...]
+    steps: tuple[Step, ...]
+    gated: bool  # replays single-step the enactors
+    simulated: dict[str, Any] | None = None
+
+
+def prepare(spec: Mapping[str, Any], known: Sequence[str] = labobjects.ENACTORS) -> Run:
+    protocol = str(spec.get("protocol", ""))
+    if protocol not in ("unguarded", "guarded"):
+        raise ScenarioInvalid(f"spec.protocol must be unguarded or guarded, not {protocol!r}")
+    keep = int(spec.get("keep", 2))
+    endpoints = tuple(spec.get("endpoints") or DEFAULT_ENDPOINTS)
+    enactors = list(spec.get("enactors") or [{"name": n} for n in known])
+    for i, e in enumerate(enactors):
+        if e["name"] not in known:
+            raise ScenarioInvalid(
+                f"spec.enactors[{i}].name: no enactor {e['name']!r} in this lab "
+                f"(there are {', '.join(known)})"
+            )
+        try:
+            parse_faults(e.get("faults"))
+        except ValueError as exc:
+            raise ScenarioInvalid(f"spec.enactors[{i}].{exc}") from exc
+    participants = tuple(e["name"] for e in enactors)
+    simulated = None
+    if spec.get("steps"):
+        steps = tuple(spec["steps"])
+        for i, step in enumerate(steps):
+            for field in ("enactor",):
+                if field in step and step[field] not in known:
+                    raise ScenarioInvalid(f"spec.steps[{i}].enactor: no enactor {step[field]!r}")
+            wait = step.get("waitFor") or {}
+            if "enactor" in wait and wait["enactor"] not in known:
+                raise ScenarioInvalid(
+                    f"spec.steps[{i}].waitFor.enactor: no enactor {wait['enactor']!r}"
+                )
+        gated = False
+    elif spec.get("replay"):
+        actors = [str(s["actor"]) for s in spec["replay"]]
+        steps = _replay_steps(actors, known, "spec.replay")
+        gated = True
+        participants = tuple(sorted({a for a in actors if a != "planner"}))
+    elif spec.get("randomSchedule"):
+        rs = spec["randomSchedule"]
+        cfg = ScheduleConfig(
+            Protocol(protocol),
+            len(known),
+            int(rs.get("plans", 8)),
+            keep,
+            fault_probability=float(rs.get("faultProbability", 0.5)),
+            max_delay=float(rs.get("maxDelaySeconds", 6)),
+        )
+        outcome = simulate(int(spec["seed"]), cfg)
+        steps = _replay_steps(outcome.actors, known, "spec.randomSchedule")
+        gated = True
+        simulated = {
+            "outage": outcome.outage_at_end,
+            "violations": sorted(outcome.violations),
+            "staleOverwrites": outcome.stale_overwrites,
+            "activePlanDeletions": outcome.active_plan_deletions,
+            "steps": len(outcome.actors),
+            "faults": {
+                n: [f.key + f" {f.delay_seconds:g}s" for f in fs]
+                for n, fs in outcome.faults.items()
+            },
+        }
+        endpoints = DEFAULT_ENDPOINTS
+        participants = tuple(known)
+    else:
+        raise ScenarioInvalid("set exactly one of spec.steps, spec.replay or spec.randomSchedule")
+    return Run(protocol, keep, endpoints, participants, steps, gated, simulated)
+
+
+def _replay_steps(actors: Sequence[str], known: Sequence[str], where: str) -> tuple[Step, ...]:
+    out: list[Step] = []
+    created = 0
+    for i, actor in enumerate(actors):
+        if actor == "planner":
+            created += 1
+            out.append({"planner": {"produceUntil": created}})
+        elif actor in known:
+            out.append({"grant": actor})
+        else:
+            raise ScenarioInvalid(f"{where}[{i}].actor: no enactor {actor!r}")
+    return tuple(out)
+
+
+class Engine:
+    """Executes one step at a time; `progress` is the scenario's persisted status."""
+
+    def __init__(
+        self,
+        control: LabControl,
+        run: Run,
+        progress: dict[str, Any],
+        save: Callable[[dict[str, Any]], None],
+        note: Callable[[str, str], None],
+        timeout: float,
+    ) -> None:
+        self.control, self.run, self.progress = control, run, progress
+        self.save, self.note, self.timeout = save, note, timeout
+
+    @property
+    def base(self) -> int:
+        return int(self.progress["baseGeneration"])
+
+    def setup(self) -> None:
+        """Quiesce and reset the lab; record the base generation. Idempotent."""
+        self.control.reset(self.run.protocol, self.run.keep, self.timeout)
+        planner: Any = self.control.crd.get_namespaced_custom_object(
+            "dnsrace.io", "v1alpha1", self.control.ns, "planners", "us-east-1"
+        )
+        base = int((planner.get("status") or {}).get("lastGeneration", 0) or 0)
+        self.progress.update(baseGeneration=base, stepIndex=0)
+        self.save({"baseGeneration": base, "stepIndex": 0})
+        for name in labobjects.ENACTORS:
+            status = self.control.enactor_status(name)
+            gate = int(status.get("stepsTaken", 0)) if self.run.gated else None
+            # a choreography starts with every enactor paused: its steps say who moves when
+            self.control.enactor(name, stepGate=gate, paused=not self.run.gated)
+        self.note(
+            "Reset",
+            f"plans and records cleared; protocol {self.run.protocol}, keep "
+            f"{self.run.keep}; plans will start after g{base}",
+        )
+
+    def start_faults(self, enactors: Sequence[Mapping[str, Any]]) -> None:
+        for e in enactors:
+            if e.get("faults"):
+                self.control.enactor(e["name"], faults=list(e["faults"]))
+
+    def execute(self, index: int) -> None:
+        step = self.run.steps[index]
+        if "enactor" in step:
+            self.control.enactor(step["enactor"], **dict(step["set"]))
+            self.note("Enactor", f"enactor {step['enactor']}: set {dict(step['set'])}")
+        elif "planner" in step:
+            self._planner(step["planner"])
+        elif "waitFor" in step:
+            self._wait(step["waitFor"])
+        elif "grant" in step:
+            self._grant(str(step["grant"]), index)
+
+    def _planner(self, p: Mapping[str, Any]) -> None:
+        if "produceUntil" in p:
+            until = self.base + int(p["produceUntil"])
+            targets = self.control.pool_targets()
+            while (n := self.control.newest_plan()) is None or n.generation < until:
+                plan = self.control.create_plan(targets, self.run.endpoints)
+                self.note("PlanCreated", f"planner creates plan g{plan.generation}")
+        if "run" in p:
+            self.control.planner(paused=not p["run"])
+            self.note("Planner", "planner runs at its cadence" if p["run"] else "planner paused")
+
+    def _wait(self, w: Mapping[str, Any]) -> None:
+        c, t = self.control, self.timeout
+        name = w.get("enactor")
+        if name and "pausedAt" in w:
+            c.wait_paused_at(name, str(w["pausedAt"]), t)
+        if name and "applied" in w:
+            c.wait_applied(name, self.base + int(w["applied"]), t)
+        if name and "seen" in w:
+            c.wait_seen(name, self.base + int(w["seen"]), t)
+        if name and "crashed" in w:
+            wait_for(
+                lambda: w["crashed"] in c.enactor_status(name).get("firedCrashes", []),
+                t,
+                f"enactor {name} to crash at {w['crashed']}",
+            )
+        if "generation" in w:
+            goal = self.base + int(w["generation"])
+            wait_for(
+                lambda: (n := c.newest_plan()) is not None and n.generation >= goal,
+                t,
+                f"the newest plan to reach g{goal}",
+            )
+        if w.get("settled"):
+            self.settle()
+        self.note("Observed", "observed: " + ", ".join(f"{k}={v}" for k, v in w.items()))
+
+    def _grant(self, name: str, index: int) -> None:
+        """One protocol step of `name`, exactly: once its plan cache matches the API."""
+        c, t = self.control, self.timeout
+        pending = self.progress.get("pendingGrant") or {}
+        if pending.get("index") == index:
+            target = int(pending["target"])
+        else:
+            want = sorted(p.generation for p in c.plans.list())
+            wait_for(
+                lambda: c.enactor_status(name).get("cachedGenerations", []) == want,
+                t,
+                f"enactor {name} to see exactly the plans {want}",
+            )
+            target = int(c.enactor_status(name).get("stepsTaken", 0)) + 1
+            self.progress["pendingGrant"] = {"index": index, "target": target}
+            self.save({"pendingGrant": self.progress["pendingGrant"]})
+            c.enactor(name, stepGate=target, paused=False)
+        wait_for(
+            lambda: int(c.enactor_status(name).get("stepsTaken", 0)) >= target,
+            t,
+            f"enactor {name} to take step {target}",
+        )
+
+    def settle(self) -> None:
+        """Every enactor idle (or paused) having seen the newest plan."""
+        c, t = self.control, self.timeout
+        newest = c.newest_plan()
+        for name in labobjects.ENACTORS:
+            if newest is not None:
+                c.wait_seen(name, newest.generation, t)
+            c.wait_phase(name, ["Idle", "Paused"], t)
+
+    def finish(self) -> None:
+        """Release single-stepping; leave the planner paused so the end state stays to see."""
+        for name in labobjects.ENACTORS:
+            self.control.enactor(name, stepGate=None)
+        if self.run.gated:
+            self.settle()

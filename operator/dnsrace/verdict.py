@@ -1,0 +1,118 @@
+"""A scenario's verdict: what the probes saw, what the enactors' Events recorded, what the
+regional endpoint answers at the end, and whether spec.expect holds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dnsrace.core.plans import REGIONAL_ENDPOINT
+from dnsrace.labcontrol import LabControl
+from dnsrace.probe import resolve
+from dnsrace.scenario_engine import Run
+
+COUNTED = {
+    "staleOverwrites": "StaleOverwrite",
+    "activePlanDeletions": "ActivePlanDeleted",
+    "recordsCleared": "RecordCleared",
+    "endpointsStuck": "EndpointStuck",
+    "casConflicts": "CASConflict",
+    "repairs": "EndpointRepaired",
+}
+
+
+def _generation(plan: str) -> int:
+    tail = plan.rsplit("-g", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def _iso_to_ts(value: str) -> float:
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def compute_verdict(
+    control: LabControl, dns: str, spec: Mapping[str, Any], status: Mapping[str, Any], run: Run
+) -> dict[str, Any]:
+    base = int(status.get("baseGeneration", 0))
+    since = _iso_to_ts(str(status["startTime"]))
+    events = [
+        e for e in control.events_since(since, set(COUNTED.values())) if _generation(e.plan) > base
+    ]
+    counts = {key: sum(e.reason == reason for e in events) for key, reason in COUNTED.items()}
+    probes = status.get("probes") or {}
+    answer = resolve(REGIONAL_ENDPOINT, dns)
+    record = control.records.read(REGIONAL_ENDPOINT).record
+    verdict: dict[str, Any] = {
+        "emptyRecordObserved": bool(probes.get("emptySamples")),
+        "emptyRecordSeconds": round(float(probes.get("emptySeconds", 0.0)), 3),
+        "emptySamples": dict(probes.get("emptySamples", {})),
+        **counts,
+        "regressions": len(probes.get("regressions", [])),
+        "finalRecord": {
+            "endpoint": REGIONAL_ENDPOINT,
+            "answer": answer.rcode,
+            "addresses": list(answer.addresses),
+            "generation": record.generation if record else 0,
+            "plan": record.plan if record else "",
+            "writtenBy": record.enactor if record else "",
+        },
+        "story": [
+            e.message
+            for e in events
+            if e.reason in ("StaleOverwrite", "ActivePlanDeleted", "RecordCleared")
+        ][:6],
+    }
+    if run.simulated is not None:
+        verdict["simulated"] = run.simulated
+    failures = check_expectations(spec.get("expect") or {}, verdict)
+    verdict["failures"] = failures
+    verdict["passed"] = not failures
+    outage = answer.rcode == "NXDOMAIN"
+    head = (
+        f"OUTAGE: {REGIONAL_ENDPOINT} NXDOMAIN"
+        if outage
+        else f"HELD: {REGIONAL_ENDPOINT} {answer.rcode}"
+    )
+    tail = (
+        f"{verdict['staleOverwrites']} stale overwrites, {verdict['activePlanDeletions']} "
+        f"active-plan deletions, {verdict['casConflicts']} CAS conflicts, empty "
+        f"{verdict['emptyRecordSeconds']:.2f}s"
+    )
+    verdict["summary"] = f"{head}; {tail}; " + (
+        "as expected" if not failures else "NOT AS EXPECTED"
+    )
+    return verdict
+
+
+def check_expectations(expect: Mapping[str, Any], verdict: Mapping[str, Any]) -> list[str]:
+    failures = []
+    if (
+        "emptyRecordObserved" in expect
+        and verdict["emptyRecordObserved"] != expect["emptyRecordObserved"]
+    ):
+        failures.append(
+            f"expected emptyRecordObserved={expect['emptyRecordObserved']}, "
+            f"saw {verdict['emptyRecordObserved']}"
+        )
+    if "finalAnswer" in expect and verdict["finalRecord"]["answer"] != expect["finalAnswer"]:
+        failures.append(
+            f"expected the regional endpoint to answer {expect['finalAnswer']}, "
+            f"it answers {verdict['finalRecord']['answer']}"
+        )
+    for key in ("staleOverwrites", "activePlanDeletions", "regressions"):
+        bounds = expect.get(key)
+        if not bounds:
+            continue
+        value = int(verdict[key])
+        if "min" in bounds and value < int(bounds["min"]):
+            failures.append(f"expected {key} >= {bounds['min']}, saw {value}")
+        if "max" in bounds and value > int(bounds["max"]):
+            failures.append(f"expected {key} <= {bounds['max']}, saw {value}")
+    if expect.get("matchesSimulation") and "simulated" in verdict:
+        predicted = bool(verdict["simulated"]["outage"])
+        live = verdict["finalRecord"]["answer"] == "NXDOMAIN"
+        if predicted != live:
+            failures.append(f"simulation predicted outage={predicted}, the live run gave {live}")
+    return failures
