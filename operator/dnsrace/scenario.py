@@ -97,23 +97,27 @@ class ScenarioRunner:
                 if exc.status != 404:
                     raise
 
-    def condition(self, type_: str, status: str, reason: str, message: str) -> None:
-        conds = [c for c in self.status.get("conditions", []) if c["type"] != type_]
-        old = next((c for c in self.status.get("conditions", []) if c["type"] == type_), None)
-        changed = old is None or old["status"] != status
-        conds.append(
-            {
+    def condition(self, type_: str, status: str, reason: str, message: str, **also: Any) -> None:
+        """Set one condition (keyed by type; lastTransitionTime moves only when its status does),
+        saved in one write together with any other status fields given."""
+        self.conditions(((type_, status, reason, message),), **also)
+
+    def conditions(self, updates: tuple[tuple[str, str, str, str], ...], **also: Any) -> None:
+        conds = {c["type"]: c for c in self.status.get("conditions", [])}
+        for type_, status, reason, message in updates:
+            old = conds.get(type_)
+            moved = old is None or old["status"] != status
+            conds[type_] = {
                 "type": type_,
                 "status": status,
                 "reason": reason,
                 "message": message[:1000],
                 "observedGeneration": self.generation,
                 "lastTransitionTime": now_iso()
-                if changed or old is None
+                if moved or old is None
                 else old["lastTransitionTime"],
             }
-        )
-        self.save({"conditions": sorted(conds, key=lambda c: c["type"])})
+        self.save({"conditions": sorted(conds.values(), key=lambda c: c["type"]), **also})
 
     def note(self, kind: str, message: str) -> None:
         timeline = list(self.status.get("timeline", []))
@@ -201,22 +205,34 @@ class ScenarioRunner:
         if stopped:
             return
         verdict = compute_verdict(self.control, self.memo.dns, self.spec, self.status, run)
-        self.save({"verdict": verdict, "phase": "Completed", "completionTime": now_iso()})
+        self.save({"verdict": verdict})
         self.note("Verdict", verdict["summary"])
-        self.condition("Running", "False", "Finished", "run finished")
-        self.condition("Completed", "True", "Finished", verdict["summary"])
-        self.condition(
-            "VerdictPassed",
-            "True" if verdict["passed"] else "False",
-            "ExpectationsMet" if verdict["passed"] else "ExpectationsNotMet",
-            "; ".join(verdict["failures"]) or "every expectation holds",
+        passed = verdict["passed"]
+        self.conditions(
+            (
+                (
+                    "VerdictPassed",
+                    "True" if passed else "False",
+                    "ExpectationsMet" if passed else "ExpectationsNotMet",
+                    "; ".join(verdict["failures"]) or "every expectation holds",
+                ),
+                ("Running", "False", "Finished", "run finished"),
+                ("Completed", "True", "Finished", verdict["summary"]),
+            ),
+            phase="Completed",
+            completionTime=now_iso(),
         )
 
     def fail(self, reason: str, message: str) -> None:
-        self.save({"phase": "Failed", "completionTime": now_iso()})
-        self.condition("Running", "False", reason, message)
-        self.condition("Failed", "True", reason, message)
-        self.condition("Completed", "False", reason, message)
+        self.conditions(
+            (
+                ("Running", "False", reason, message),
+                ("Completed", "False", reason, message),
+                ("Failed", "True", reason, message),
+            ),
+            phase="Failed",
+            completionTime=now_iso(),
+        )
         telemetry.emit("scenario-failed", scenario=self.name, reason=reason, message=message)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dnsrace.check.explorer import ENACTOR_NAMES, Config, Violation
 
-
 # What each invariant's violation looks like in a live verdict.
 EXPECT = {
     "I1": ["    emptyRecordObserved: true"],
