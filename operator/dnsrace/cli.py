@@ -152,44 +152,6 @@ def cmd_repair(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_race(args: argparse.Namespace) -> int:
-    from dnsrace.race import run_race
-
-    state = _running(_state_dir(args))
-    result = run_race(_control(state), state.dns, args.protocol, keep=args.keep)
-    summary = {
-        "protocol": result.protocol,
-        "regionalAnswer": result.regional_answer,
-        "emptyRecordObserved": bool(result.empty_samples),
-        "emptyRecordSeconds": round(result.empty_seconds, 2),
-        "staleOverwrites": result.count("StaleOverwrite"),
-        "activePlanDeletions": result.count("ActivePlanDeleted"),
-        "casConflicts": result.count("CASConflict"),
-        "regressionsObserved": result.regressions,
-        "stalledGeneration": result.stalled_generation,
-        "aheadGeneration": result.ahead_generation,
-        "finalGeneration": result.final_generation,
-        "records": result.records,
-    }
-    if args.json:
-        print(json.dumps(summary, indent=2))
-    else:
-        for e in result.events:
-            if e.reason in ("StaleOverwrite", "ActivePlanDeleted", "RecordCleared"):
-                print(f"  {e.reason:<18} {e.message}")
-        for key in (
-            "protocol",
-            "regionalAnswer",
-            "emptyRecordObserved",
-            "emptyRecordSeconds",
-            "staleOverwrites",
-            "activePlanDeletions",
-            "casConflicts",
-        ):
-            print(f"{key:<22}{summary[key]}")
-    return 0
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     from dnsrace.check.explore_cli import run_check
 
@@ -205,6 +167,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         return runcmd.run(api, "dnsrace", Path(args.file), args.json)
     except runcmd.RunError as exc:
         raise lab.LabError(str(exc)) from exc
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from dnsrace import report
+
+    state = _running(_state_dir(args))
+    api = config.new_client_from_config(config_file=str(state.kubeconfig))  # type: ignore[no-untyped-call]
+    try:
+        path = report.write_report(api, "dnsrace", args.name, Path(args.out))
+    except report.ReportError as exc:
+        raise lab.LabError(str(exc)) from exc
+    print(f"dnsrace: report written to {path}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -240,11 +215,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "repair", help="restore every endpoint from the newest plan (the manual fix)"
     ).set_defaults(func=cmd_repair)
-    p = sub.add_parser("race", help="reproduce the race live, deterministically, and report")
-    p.add_argument("--protocol", choices=["unguarded", "guarded"], default="unguarded")
-    p.add_argument("--keep", type=int, default=2)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_race)
     p = sub.add_parser("check", help="explore every interleaving on in-memory stores")
     p.add_argument(
         "--protocol",
@@ -274,6 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("report", help="write reports/NAME/index.html and plots for a scenario")
+    p.add_argument("name")
+    p.add_argument("--out", default="reports", help="folder for reports (default ./reports)")
+    p.set_defaults(func=cmd_report)
     sub.add_parser("env", help='print exports for eval "$(dnsrace env)"').set_defaults(func=cmd_env)
     return parser
 

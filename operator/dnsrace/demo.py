@@ -1,45 +1,41 @@
-"""`make demo`: bring the local lab up (unless one is running), reproduce the race with the
-unguarded protocol and then run the same faults with the guarded one, print the two verdicts
-side by side, and take the lab down again only if this run started it."""
+"""`make demo`: bring the local lab up (unless one is running), apply the race-unguarded and
+race-guarded Scenarios, print the two verdicts side by side and where their reports are, and
+take the lab down again only if this run started it."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-from kubernetes import config
+from kubernetes import client, config
 
+from dnsrace import kube, report, runcmd
 from dnsrace.controlplane import lab
-from dnsrace.labcontrol import LabControl
-from dnsrace.race import RaceResult, run_race
+from dnsrace.versions import REPO_ROOT
 
-ROWS: list[tuple[str, Callable[[RaceResult], str]]] = [
-    ("regional endpoint answers", lambda r: r.regional_answer),
-    ("empty record observed", lambda r: "yes" if r.empty_samples else "no"),
-    ("empty for (s, during the run)", lambda r: f"{r.empty_seconds:.2f}"),
-    ("stale overwrites", lambda r: str(r.count("StaleOverwrite"))),
-    ("active-plan deletions", lambda r: str(r.count("ActivePlanDeleted"))),
-    ("records cleared", lambda r: str(r.count("RecordCleared"))),
-    ("endpoints stuck (events)", lambda r: str(r.count("EndpointStuck"))),
-    ("CAS conflicts", lambda r: str(r.count("CASConflict"))),
-    ("generation regressions seen", lambda r: str(len(r.regressions))),
+SCENARIOS = ("race-unguarded", "race-guarded")
+ROWS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
+    ("regional endpoint answers", lambda v: v["finalRecord"]["answer"]),
+    ("empty record observed", lambda v: "yes" if v["emptyRecordObserved"] else "no"),
+    ("empty for (seconds)", lambda v: f"{v['emptyRecordSeconds']:.2f}"),
+    ("stale overwrites", lambda v: str(v["staleOverwrites"])),
+    ("active-plan deletions", lambda v: str(v["activePlanDeletions"])),
+    ("records cleared", lambda v: str(v["recordsCleared"])),
+    ("endpoint stuck (events)", lambda v: str(v["endpointsStuck"])),
+    ("CAS conflicts", lambda v: str(v["casConflicts"])),
+    ("generation regressions", lambda v: str(v["regressions"])),
+    ("expectations", lambda v: "hold" if v["passed"] else "FAIL"),
 ]
 
 
-def side_by_side(unguarded: RaceResult, guarded: RaceResult) -> str:
-    out = [f"{'':<32}{'unguarded':<14}{'guarded':<14}"]
+def side_by_side(verdicts: dict[str, dict[str, Any]]) -> str:
+    names = list(verdicts)
+    out = [f"{'':<28}" + "".join(f"{n:<18}" for n in names)]
     for label, get in ROWS:
-        out.append(f"{label:<32}{get(unguarded):<14}{get(guarded):<14}")
+        out.append(f"{label:<28}" + "".join(f"{get(verdicts[n]):<18}" for n in names))
     return "\n".join(out)
-
-
-def story(result: RaceResult) -> list[str]:
-    keep = ("StaleOverwrite", "ActivePlanDeleted", "RecordCleared")
-    lines = [f"  {e.message}" for e in result.events if e.reason in keep][:3]
-    stuck = [e for e in result.events if e.reason == "EndpointStuck"]
-    if stuck:
-        lines.append(f"  ... then {len(stuck)} times: {stuck[0].message}")
-    return lines
 
 
 def main() -> int:
@@ -52,26 +48,34 @@ def main() -> int:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
     print(f"demo: lab {'started' if started else 'already running'} in {state.dir}")
+    code = 0
     try:
         api = config.new_client_from_config(config_file=str(state.kubeconfig))  # type: ignore[no-untyped-call]
-        control = LabControl(api, state.record_store)
-        print("demo: unguarded enactors, the incident's timing (a stalls after its check) ...")
-        unguarded = run_race(control, state.dns, "unguarded")
-        print("\n".join(story(unguarded)))
-        print("demo: guarded (compare-and-swap) enactors, the same faults ...")
-        guarded = run_race(control, state.dns, "guarded")
-        print(
-            f"  stalled plan g{guarded.stalled_generation}: enactor a skipped every endpoint "
-            f"that already had g{guarded.ahead_generation}; all endpoints converged on "
-            f"g{guarded.final_generation}"
-        )
+        crd = client.CustomObjectsApi(api)
+        verdicts: dict[str, dict[str, Any]] = {}
+        reports: list[Path] = []
+        for name in SCENARIOS:
+            print(f"demo: kubectl apply -f scenarios/{name}.yaml ...", flush=True)
+            result = runcmd.run(api, "dnsrace", REPO_ROOT / "scenarios" / f"{name}.yaml", False)
+            code = code or result
+            obj: Any = crd.get_namespaced_custom_object(
+                kube.GROUP, kube.VERSION, "dnsrace", "scenarios", name
+            )
+            verdicts[name] = obj["status"]["verdict"]
+            reports.append(report.write_report(api, "dnsrace", name, REPO_ROOT / "reports"))
         print()
-        print(side_by_side(unguarded, guarded))
+        print(side_by_side(verdicts))
+        print()
+        for path in reports:
+            print(f"demo: report {path}")
+    except (runcmd.RunError, report.ReportError) as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        code = 1
     finally:
         if started:
             lab.down(state_dir)
             print("demo: lab stopped (this run started it)")
-    return 0
+    return code
 
 
 if __name__ == "__main__":

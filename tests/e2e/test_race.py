@@ -1,75 +1,78 @@
-"""The race, live: unguarded enactors under the incident's timing leave the regional endpoint
-answering NXDOMAIN through the real CoreDNS, and it stays so; guarded enactors under the same
-faults never empty an endpoint, never move one backwards, and converge on the newest plan."""
+"""The race, live, through its Scenario: unguarded enactors under the incident's timing leave
+the regional endpoint answering NXDOMAIN through the real CoreDNS and it stays so; the same
+interleaving happens on every run; the manual repair brings it back. (The guarded run and the
+other scenarios are in test_scenarios.py.)"""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
 
 import pytest
 from kubernetes import client
 
+from dnsrace import runcmd
 from dnsrace.controlplane import lab
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGIONAL_ENDPOINT
 from dnsrace.labcontrol import LabControl
 from dnsrace.probe import resolve
-from dnsrace.race import RaceResult, run_race
 from dnsrace.repair import repair
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
+FILE = Path(__file__).resolve().parents[2] / "scenarios" / "race-unguarded.yaml"
 
 
-@pytest.fixture
-def control(lab_defaults: lab.LabState, api: client.ApiClient) -> LabControl:
-    return LabControl(api, lab_defaults.record_store)
+def run_unguarded(api: client.ApiClient) -> dict[str, Any]:
+    assert runcmd.run(api, "dnsrace", FILE, as_json=True) == 0
+    obj: Any = client.CustomObjectsApi(api).get_namespaced_custom_object(
+        "dnsrace.io", "v1alpha1", "dnsrace", "scenarios", "race-unguarded"
+    )
+    return dict(obj["status"])
 
 
-def _normalised(result: RaceResult) -> list[str]:
-    """The run's notable events with generations made relative to the stalled plan G."""
-    base = result.stalled_generation
-
-    def rel(match: re.Match[str]) -> str:
-        offset = int(match.group(1)) - base
-        return "G" if offset == 0 else f"G{offset:+d}"
-
-    keep = {"StaleOverwrite", "ActivePlanDeleted", "RecordCleared"}
-    return [re.sub(r"g0*(\d+)", rel, e.message) for e in result.events if e.reason in keep]
+def relative(status: dict[str, Any]) -> list[str]:
+    """The story with generations made relative to the scenario's base generation."""
+    base = int(status["baseGeneration"])
+    return [
+        re.sub(r"g0*(\d+)", lambda m: f"G+{int(m.group(1)) - base}", line)
+        for line in status["verdict"]["story"]
+    ]
 
 
-def test_unguarded_race_reproduces_the_outage_every_run(
-    control: LabControl, lab_defaults: lab.LabState
+def test_unguarded_race_every_run_then_repair(
+    lab_defaults: lab.LabState, api: client.ApiClient
 ) -> None:
-    first = run_race(control, lab_defaults.dns, "unguarded")
-    g, ahead = first.stalled_generation, first.ahead_generation
-    # observed through real DNS queries, and it stays so after newer plans
-    assert first.outage
-    assert first.regional_addresses == ()
-    assert first.empty_samples.get(REGIONAL_ENDPOINT, 0) > 0
-    assert first.final_generation >= ahead + 3
+    first = run_unguarded(api)
+    verdict = first["verdict"]
+    base = int(first["baseGeneration"])
+    g, ahead = base + 1, base + 6
+    assert verdict["finalRecord"]["answer"] == "NXDOMAIN"
+    assert verdict["emptySamples"].get(REGIONAL_ENDPOINT, 0) > 0
+    # it stays so: the regional endpoint is still empty after three newer plans
     assert resolve(REGIONAL_ENDPOINT, lab_defaults.dns).nxdomain
-    # the record of what happened names the stale overwrite and the active plan's deletion
-    messages = [e.message for e in first.events]
+    story = verdict["story"]
     assert (
         f"STALE OVERWRITE: enactor a writes g{g} on {REGIONAL_ENDPOINT}, replacing g{ahead} (by b)"
-        in messages
+        in story
     )
     assert (
         f"enactor b clean-up deletes plan us-east-1-g{g:06d}; it is ACTIVE on {REGIONAL_ENDPOINT}"
-        in messages
+        in story
     )
-    assert any(e.reason == "RecordCleared" and REGIONAL_ENDPOINT in e.message for e in first.events)
-    assert any(e.reason == "EndpointStuck" for e in first.events)
-    assert f"{REGIONAL_ENDPOINT}: g{ahead} -> g{g} (by a)" in first.regressions
+    assert verdict["endpointsStuck"] > 0
     # the same interleaving again
-    second = run_race(control, lab_defaults.dns, "unguarded")
-    assert second.outage
-    assert _normalised(second) == _normalised(first)
+    second = run_unguarded(api)
+    assert relative(second) == relative(first)
 
     # the operators' manual fix brings the endpoint back, and the automation moves it on
+    control = LabControl(api, lab_defaults.record_store)
     repaired = repair(control.plans, control.records)
     assert {r.endpoint for r in repaired} == set(DEFAULT_ENDPOINTS)
     assert not resolve(REGIONAL_ENDPOINT, lab_defaults.dns).empty
+    for ident in ("a", "b", "c"):
+        control.enactor(ident, paused=False, faults=[])
     control.planner(paused=False, cadenceSeconds=0.5)
     after = max(r.after for r in repaired)
     wait_for(
@@ -77,23 +80,3 @@ def test_unguarded_race_reproduces_the_outage_every_run(
         20,
         "an enactor to apply a plan newer than the repair",
     )
-
-
-def test_guarded_race_holds(control: LabControl, lab_defaults: lab.LabState) -> None:
-    result = run_race(control, lab_defaults.dns, "guarded")
-    assert not result.outage
-    assert result.empty_samples == {}
-    assert result.regressions == []
-    assert result.count("StaleOverwrite") == 0
-    assert result.count("ActivePlanDeleted") == 0
-    assert result.count("RecordCleared") == 0
-    assert any(
-        e.reason == "SkippedNewer" and REGIONAL_ENDPOINT in e.message and "enactor a" in e.message
-        for e in result.events
-    )
-    for name, record in result.records.items():
-        assert record["generation"] == result.final_generation, name
-        assert record["served"], name
-    answer = resolve(REGIONAL_ENDPOINT, lab_defaults.dns)
-    assert answer.rcode == "NOERROR"
-    assert answer.addresses

@@ -214,3 +214,51 @@ def test_controller_restart_mid_run_gives_the_same_verdict(
         else:
             assert again[key] == reference[key], key
     assert again["finalRecord"]["answer"] == reference["finalRecord"]["answer"] == "NXDOMAIN"
+
+
+def test_report_is_self_contained_with_its_plots(
+    lab_defaults: lab.LabState, kubectl: Kubectl, tmp_path: Path
+) -> None:
+    apply_and_wait(kubectl, SCENARIOS / "race-unguarded.yaml")
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dnsrace.cli",
+            "--state-dir",
+            str(lab_defaults.dir),
+            "report",
+            "race-unguarded",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr
+    out = tmp_path / "race-unguarded"
+    for png in ("generations.png", "answers.png", "timeline.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = (out / "index.html").read_text()
+    assert page.count("data:image/png;base64,") == 3
+    assert "STALE OVERWRITE" in page
+    assert "OUTAGE" in page
+    missing = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dnsrace.cli",
+            "--state-dir",
+            str(lab_defaults.dir),
+            "report",
+            "nope",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == (
+        "dnsrace: no scenario 'nope' in namespace dnsrace; run one with 'dnsrace run'"
+    )
