@@ -16,6 +16,7 @@ from kubernetes import client, config
 from dnsrace import labobjects, versions
 from dnsrace.controlplane import lab, processes
 from dnsrace.core.records import skydns_dir
+from dnsrace.labcontrol import LabControl
 from dnsrace.stores.records import EtcdRecordStore
 
 T = TypeVar("T")
@@ -109,31 +110,24 @@ def set_health(state: lab.LabState, address: str, healthy: bool) -> None:
 
 
 @pytest.fixture
-def lab_defaults(local_lab: lab.LabState, crd: client.CustomObjectsApi) -> Iterator[lab.LabState]:
+def lab_defaults(local_lab: lab.LabState, api: client.ApiClient) -> Iterator[lab.LabState]:
     """The shared lab in its standing configuration before and after the test: every front-end
     healthy, planner running at a 1 s cadence, enactors unguarded, keep 3, no faults."""
 
     def reset() -> None:
-        for address in labobjects.FRONTEND_ADDRESSES:
-            set_health(local_lab, address, True)
-        crd.patch_namespaced_custom_object(
-            "dnsrace.io",
-            "v1alpha1",
-            "dnsrace",
-            "planners",
-            "us-east-1",
-            {"spec": {"cadenceSeconds": 1, "paused": False}},
-        )
         for ident in labobjects.ENACTORS:
             lab.release(local_lab.dir, f"enactor-{ident}")
-            crd.patch_namespaced_custom_object(
-                "dnsrace.io",
-                "v1alpha1",
-                "dnsrace",
-                "enactors",
-                ident,
-                {"spec": {"protocol": "unguarded", "keep": 3, "faults": [], "paused": False}},
-            )
+        for address in labobjects.FRONTEND_ADDRESSES:
+            set_health(local_lab, address, True)
+        # quiesce, then an empty plan and record store: no test inherits another's aftermath
+        control = LabControl(api, local_lab.record_store)
+        for ident in labobjects.ENACTORS:
+            control.enactor(ident, stepGate=None)
+        control.reset("unguarded", 3)
+        for ident in labobjects.ENACTORS:
+            control.enactor(ident, paused=False)
+        control.planner(cadenceSeconds=1, paused=False)
+        wait_for(lambda: control.newest_plan(), 20, "the planner's first plan after the reset")
 
     reset()
     yield local_lab
