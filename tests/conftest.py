@@ -6,20 +6,17 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import time
-from collections.abc import Callable, Iterator
-from typing import TypeVar
+from collections.abc import Iterator
 
 import pytest
 from kubernetes import client, config
 
 from dnsrace import labobjects, versions
 from dnsrace.controlplane import lab, processes
+from dnsrace.core.plans import DEFAULT_ENDPOINTS
 from dnsrace.core.records import skydns_dir
-from dnsrace.labcontrol import LabControl
+from dnsrace.labcontrol import LabControl, wait_for
 from dnsrace.stores.records import EtcdRecordStore
-
-T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
@@ -128,18 +125,15 @@ def lab_defaults(local_lab: lab.LabState, api: client.ApiClient) -> Iterator[lab
             control.enactor(ident, paused=False)
         control.planner(cadenceSeconds=1, paused=False)
         wait_for(lambda: control.newest_plan(), 20, "the planner's first plan after the reset")
+        wait_for(
+            lambda: all(
+                o.record is not None and not o.empty
+                for o in control.records.read_all(DEFAULT_ENDPOINTS).values()
+            ),
+            20,
+            "every endpoint served after the reset",
+        )
 
     reset()
     yield local_lab
     reset()
-
-
-def wait_for(predicate: Callable[[], T | None], timeout: float, what: str, every: float = 0.1) -> T:
-    """Poll until `predicate` returns something truthy; fail saying what was awaited."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")

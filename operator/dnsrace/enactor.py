@@ -316,13 +316,8 @@ class SlowWrites:
 
 
 def main() -> None:
-    kopf.configure(log_format=kopf.LogFormat.JSON)
     threading.current_thread().name = f"enactor-{os.environ.get(ENACTOR_ID_ENV, '?')}"
-    kopf.run(
-        standalone=True,
-        namespaces=[kube.namespace()],
-        liveness_endpoint=os.environ.get("DNSRACE_LIVENESS"),
-    )
+    telemetry.run_operator()
 
 
 if __name__ == "__main__":

@@ -135,12 +135,7 @@ def planner_loop(
 
 
 def main() -> None:
-    kopf.configure(log_format=kopf.LogFormat.JSON)
-    kopf.run(
-        standalone=True,
-        namespaces=[kube.namespace()],
-        liveness_endpoint=os.environ.get("DNSRACE_LIVENESS"),
-    )
+    telemetry.run_operator()
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from dnsrace import kube
-from dnsrace.core.plans import DEFAULT_ENDPOINTS
+from dnsrace.core.plans import DEFAULT_ENDPOINTS, generation_of
 from dnsrace.labcontrol import LabControl, LabEvent
 
 SHORT = dict(zip(DEFAULT_ENDPOINTS, ("regional", "FIPS", "dual-stack", "account"), strict=True))
@@ -106,14 +106,9 @@ def load(
         events = [
             e
             for e in control.events_since(_ts(st["startTime"]), set(EVENT_STYLE))
-            if _generation(e.plan) > base and _ts(e.time) <= end + 1
+            if generation_of(e.plan) > base and _ts(e.time) <= end + 1
         ]
     return obj, samples, events
-
-
-def _generation(plan: str) -> int:
-    tail = plan.rsplit("-g", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
 
 
 def write_report(api: client.ApiClient, ns: str, name: str, out_root: Path) -> Path:

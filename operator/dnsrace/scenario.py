@@ -347,12 +347,7 @@ def append_series(api: client.ApiClient, ns: str, name: str, rows: list[list[Any
 
 
 def main() -> None:
-    kopf.configure(log_format=kopf.LogFormat.JSON)
-    kopf.run(
-        standalone=True,
-        namespaces=[kube.namespace()],
-        liveness_endpoint=os.environ.get("DNSRACE_LIVENESS"),
-    )
+    telemetry.run_operator()
 
 
 if __name__ == "__main__":

@@ -34,6 +34,19 @@ def start_metrics() -> int | None:
     return int(port)
 
 
+def run_operator() -> None:
+    """Run the kopf operator whose handlers the calling module registered: standalone (no
+    peering), in the lab's namespace, JSON logs, kopf's liveness endpoint if one is given."""
+    from dnsrace import kube
+
+    kopf.configure(log_format=kopf.LogFormat.JSON)
+    kopf.run(
+        standalone=True,
+        namespaces=[kube.namespace()],
+        liveness_endpoint=os.environ.get("DNSRACE_LIVENESS"),
+    )
+
+
 def configure_operator(settings: kopf.OperatorSettings, identity: str) -> None:
     """Standalone (no peering: every replica is active), storage keys of its own, quiet posting."""
     settings.peering.standalone = True

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dnsrace.core.plans import REGIONAL_ENDPOINT
+from dnsrace.core.plans import REGIONAL_ENDPOINT, generation_of
 from dnsrace.labcontrol import LabControl
 from dnsrace.probe import resolve
 from dnsrace.scenario_engine import Run
@@ -21,11 +21,6 @@ COUNTED = {
 }
 
 
-def _generation(plan: str) -> int:
-    tail = plan.rsplit("-g", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
-
-
 def _iso_to_ts(value: str) -> float:
     import datetime as dt
 
@@ -38,7 +33,9 @@ def compute_verdict(
     base = int(status.get("baseGeneration", 0))
     since = _iso_to_ts(str(status["startTime"]))
     events = [
-        e for e in control.events_since(since, set(COUNTED.values())) if _generation(e.plan) > base
+        e
+        for e in control.events_since(since, set(COUNTED.values()))
+        if generation_of(e.plan) > base
     ]
     counts = {key: sum(e.reason == reason for e in events) for key, reason in COUNTED.items()}
     probes = status.get("probes") or {}

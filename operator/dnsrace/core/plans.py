@@ -35,6 +35,12 @@ def plan_name(region: str, generation: int) -> str:
     return f"{region}-g{generation:06d}"
 
 
+def generation_of(name: str) -> int:
+    """The generation a plan's name carries (`us-east-1-g000007` -> 7); 0 if none."""
+    tail = name.rsplit("-g", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
 def newest(plans: Iterable[Plan]) -> Plan | None:
     return max(plans, key=lambda p: p.generation, default=None)
 
