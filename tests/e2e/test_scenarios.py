@@ -262,3 +262,35 @@ def test_report_is_self_contained_with_its_plots(
     assert missing.stderr.strip() == (
         "dnsrace: no scenario 'nope' in namespace dnsrace; run one with 'dnsrace run'"
     )
+
+
+def test_an_exported_check_trace_replays_on_the_live_lab(
+    lab_defaults: lab.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi, tmp_path: Path
+) -> None:
+    trace = tmp_path / "trace.yaml"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dnsrace.cli",
+            "check",
+            "--enactors",
+            "2",
+            "--plans",
+            "3",
+            "--export",
+            str(trace),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    name = apply_and_wait(kubectl, trace)
+    st = status_of(crd, name)
+    assert condition(st, "VerdictPassed")["status"] == "True", st["verdict"]["failures"]
+    verdict = st["verdict"]
+    # I1's shortest trace, replayed step for step: the regional endpoint ends empty
+    assert verdict["finalRecord"]["answer"] == "NXDOMAIN"
+    assert verdict["emptyRecordObserved"] is True
+    assert verdict["activePlanDeletions"] == 1
+    kubectl("delete", "scenario", name, "-n", NS)
