@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, Plan, plan_name
-from dnsrace.core.protocol import Enactor, EnactorState, Event, Phase, Protocol
+from dnsrace.core.protocol import Enactor, EnactorState, Phase, Protocol
 from dnsrace.core.records import EndpointRecord, Target
 from dnsrace.stores.plans import MemoryPlanStore
 from dnsrace.stores.records import MemoryRecordStore
@@ -276,7 +276,3 @@ def replay(config: Config, labels: list[Label]) -> tuple[Step, ...]:
 
 def _quiet(state: EnactorState) -> str:
     return f"(step with no event; now {state.phase.value})"
-
-
-def events_of(steps: tuple[Step, ...]) -> list[Event]:  # pragma: no cover - helper for callers
-    return []

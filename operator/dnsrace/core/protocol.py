@@ -16,7 +16,6 @@ Two protocols:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol as Interface
@@ -328,13 +327,3 @@ def walk_to_idle(
         if state.phase is Phase.IDLE:
             return state, events
     raise RuntimeError(f"enactor {enactor.ident} did not return to idle in {limit} steps")
-
-
-def invariants_on(events: Sequence[Event]) -> dict[str, int]:
-    """Counts of the incident's signatures in a list of events."""
-    return {
-        "staleOverwrites": sum(e.stale_overwrite for e in events),
-        "activePlanDeletions": sum(e.active_plan_deleted for e in events),
-        "recordsCleared": sum(e.kind == "record-cleared" for e in events),
-        "casConflicts": sum(e.kind == "cas-conflict" for e in events),
-    }
