@@ -4,6 +4,7 @@ sleep), reset plans and records, and read back what happened (Events, records)."
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -47,6 +48,34 @@ class LabEvent:
     type: str
     message: str
     plan: str
+
+
+def timestamp_of(iso: str) -> float:
+    """Seconds since the epoch of an RFC 3339 time as Kubernetes writes it (`...Z`)."""
+    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def events_since(
+    core: client.CoreV1Api, ns: str, since: float, reasons: set[str] | None = None
+) -> list[LabEvent]:
+    """The namespace's Events from `since` on (by eventTime, to the microsecond), oldest first."""
+    out = []
+    for ev in core.list_namespaced_event(ns).items:
+        stamp = ev.event_time or ev.first_timestamp or ev.metadata.creation_timestamp
+        if stamp is None or stamp.timestamp() < since:
+            continue
+        if reasons is not None and ev.reason not in reasons:
+            continue
+        out.append(
+            LabEvent(
+                stamp.isoformat(),
+                ev.reason or "",
+                ev.type or "",
+                ev.message or "",
+                ev.involved_object.name or "",
+            )
+        )
+    return sorted(out, key=lambda e: e.time)
 
 
 class LabControl:
@@ -105,14 +134,14 @@ class LabControl:
         )
 
     def wait_applied(self, name: str, generation: int, timeout: float = 60) -> None:
-        wait_for(
-            lambda: (
-                int(self.enactor_status(name).get("lastAppliedGeneration", 0)) >= generation
-                and self.enactor_status(name).get("phase") in ("Idle", "Paused")
-            ),
-            timeout,
-            f"enactor {name} to apply g{generation}",
-        )
+        def applied() -> bool:
+            st = self.enactor_status(name)
+            return int(st.get("lastAppliedGeneration", 0)) >= generation and st.get("phase") in (
+                "Idle",
+                "Paused",
+            )
+
+        wait_for(applied, timeout, f"enactor {name} to apply g{generation}")
 
     # plans and records -------------------------------------------------------------------------
     def newest_plan(self) -> Plan | None:
@@ -148,21 +177,4 @@ class LabControl:
             self.records.delete(name)
 
     def events_since(self, since: float, reasons: set[str] | None = None) -> list[LabEvent]:
-        raw = self.core.list_namespaced_event(self.ns)
-        out = []
-        for ev in raw.items:
-            stamp = ev.event_time or ev.first_timestamp or ev.metadata.creation_timestamp
-            if stamp is None or stamp.timestamp() < since:
-                continue
-            if reasons is not None and ev.reason not in reasons:
-                continue
-            out.append(
-                LabEvent(
-                    stamp.isoformat(),
-                    ev.reason or "",
-                    ev.type or "",
-                    ev.message or "",
-                    ev.involved_object.name or "",
-                )
-            )
-        return sorted(out, key=lambda e: e.time)
+        return events_since(self.core, self.ns, since, reasons)

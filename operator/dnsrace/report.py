@@ -5,7 +5,6 @@ timeline), its probe samples (ConfigMap scenario-NAME-series) and the enactors' 
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import html
 import json
 from dataclasses import dataclass
@@ -21,7 +20,8 @@ from kubernetes.client.exceptions import ApiException
 
 from dnsrace import kube
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, generation_of
-from dnsrace.labcontrol import LabControl, LabEvent
+from dnsrace.labcontrol import LabEvent, events_since
+from dnsrace.labcontrol import timestamp_of as _ts
 
 SHORT = dict(zip(DEFAULT_ENDPOINTS, ("regional", "FIPS", "dual-stack", "account"), strict=True))
 WRITER_COLOURS = {
@@ -67,10 +67,6 @@ class Sample:
     writer: str
 
 
-def _ts(value: str) -> float:
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-
-
 def load(
     api: client.ApiClient, ns: str, name: str
 ) -> tuple[dict[str, Any], list[Sample], list[LabEvent]]:
@@ -99,13 +95,11 @@ def load(
             raise
     events: list[LabEvent] = []
     if st.get("startTime"):
-        control = LabControl.__new__(LabControl)
-        control.core, control.ns = client.CoreV1Api(api), ns
         base = int(st.get("baseGeneration", 0))
         end = _ts(st["completionTime"]) if st.get("completionTime") else float("inf")
         events = [
             e
-            for e in control.events_since(_ts(st["startTime"]), set(EVENT_STYLE))
+            for e in events_since(client.CoreV1Api(api), ns, _ts(st["startTime"]), set(EVENT_STYLE))
             if generation_of(e.plan) > base and _ts(e.time) <= end + 1
         ]
     return obj, samples, events

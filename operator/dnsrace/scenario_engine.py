@@ -31,7 +31,6 @@ class Run:
     protocol: str
     keep: int
     endpoints: tuple[str, ...]
-    participants: tuple[str, ...]
     steps: tuple[Step, ...]
     gated: bool  # replays single-step the enactors
     simulated: dict[str, Any] | None = None
@@ -54,14 +53,12 @@ def prepare(spec: Mapping[str, Any], known: Sequence[str] = labobjects.ENACTORS)
             parse_faults(e.get("faults"))
         except ValueError as exc:
             raise ScenarioInvalid(f"spec.enactors[{i}].{exc}") from exc
-    participants = tuple(e["name"] for e in enactors)
     simulated = None
     if spec.get("steps"):
         steps = tuple(spec["steps"])
         for i, step in enumerate(steps):
-            for field in ("enactor",):
-                if field in step and step[field] not in known:
-                    raise ScenarioInvalid(f"spec.steps[{i}].enactor: no enactor {step[field]!r}")
+            if "enactor" in step and step["enactor"] not in known:
+                raise ScenarioInvalid(f"spec.steps[{i}].enactor: no enactor {step['enactor']!r}")
             wait = step.get("waitFor") or {}
             if "enactor" in wait and wait["enactor"] not in known:
                 raise ScenarioInvalid(
@@ -72,7 +69,6 @@ def prepare(spec: Mapping[str, Any], known: Sequence[str] = labobjects.ENACTORS)
         actors = [str(s["actor"]) for s in spec["replay"]]
         steps = _replay_steps(actors, known, "spec.replay")
         gated = True
-        participants = tuple(sorted({a for a in actors if a != "planner"}))
     elif spec.get("randomSchedule"):
         rs = spec["randomSchedule"]
         cfg = ScheduleConfig(
@@ -98,10 +94,9 @@ def prepare(spec: Mapping[str, Any], known: Sequence[str] = labobjects.ENACTORS)
             },
         }
         endpoints = DEFAULT_ENDPOINTS
-        participants = tuple(known)
     else:
         raise ScenarioInvalid("set exactly one of spec.steps, spec.replay or spec.randomSchedule")
-    return Run(protocol, keep, endpoints, participants, steps, gated, simulated)
+    return Run(protocol, keep, endpoints, steps, gated, simulated)
 
 
 def _replay_steps(actors: Sequence[str], known: Sequence[str], where: str) -> tuple[Step, ...]:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dnsrace.core.plans import REGIONAL_ENDPOINT, generation_of
-from dnsrace.labcontrol import LabControl
+from dnsrace.labcontrol import LabControl, timestamp_of
 from dnsrace.probe import resolve
 from dnsrace.scenario_engine import Run
 
@@ -21,17 +21,11 @@ COUNTED = {
 }
 
 
-def _iso_to_ts(value: str) -> float:
-    import datetime as dt
-
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-
-
 def compute_verdict(
     control: LabControl, dns: str, spec: Mapping[str, Any], status: Mapping[str, Any], run: Run
 ) -> dict[str, Any]:
     base = int(status.get("baseGeneration", 0))
-    since = _iso_to_ts(str(status["startTime"]))
+    since = timestamp_of(str(status["startTime"]))
     events = [
         e
         for e in control.events_since(since, set(COUNTED.values()))

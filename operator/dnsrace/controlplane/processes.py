@@ -36,11 +36,13 @@ def free_port(kinds: tuple[int, ...] = (socket.SOCK_STREAM,)) -> int:
     raise RuntimeError("no free loopback port found after 50 tries")
 
 
-def port_is_free(port: int, kinds: tuple[int, ...] = (socket.SOCK_STREAM,)) -> bool:
+def port_is_free(
+    port: int, kinds: tuple[int, ...] = (socket.SOCK_STREAM,), address: str = LOOPBACK
+) -> bool:
     for kind in kinds:
         with socket.socket(socket.AF_INET, kind) as s:
             try:
-                s.bind((LOOPBACK, port))
+                s.bind((address, port))
             except OSError as exc:
                 if exc.errno == errno.EADDRINUSE:
                     return False

@@ -439,15 +439,7 @@ def _common_free_port(addresses: tuple[str, ...]) -> int:
     """A TCP port free on every one of the front-ends' loopback addresses."""
     for _ in range(50):
         port = processes.free_port()
-        free = True
-        for address in addresses:
-            with socket.socket() as s:
-                try:
-                    s.bind((address, port))
-                except OSError:
-                    free = False
-                    break
-        if free:
+        if all(processes.port_is_free(port, address=a) for a in addresses):
             return port
     raise RuntimeError("no port free on every front-end address")
 
