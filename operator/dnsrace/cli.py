@@ -135,7 +135,7 @@ def cmd_records(args: argparse.Namespace) -> int:
 def _control(state: lab.LabState) -> LabControl:
     from dnsrace.labcontrol import LabControl
 
-    api = config.new_client_from_config(config_file=str(state.kubeconfig))  # type: ignore[no-untyped-call]
+    api = config.new_client_from_config(config_file=str(state.kubeconfig))
     return LabControl(api, state.record_store)
 
 
@@ -162,7 +162,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from dnsrace import runcmd
 
     state = _running(_state_dir(args))
-    api = config.new_client_from_config(config_file=str(state.kubeconfig))  # type: ignore[no-untyped-call]
+    api = config.new_client_from_config(config_file=str(state.kubeconfig))
     try:
         return runcmd.run(api, "dnsrace", Path(args.file), args.json)
     except runcmd.RunError as exc:
@@ -173,7 +173,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from dnsrace import report
 
     state = _running(_state_dir(args))
-    api = config.new_client_from_config(config_file=str(state.kubeconfig))  # type: ignore[no-untyped-call]
+    api = config.new_client_from_config(config_file=str(state.kubeconfig))
     try:
         path = report.write_report(api, "dnsrace", args.name, Path(args.out))
     except report.ReportError as exc:

@@ -50,7 +50,7 @@ def main() -> int:
     print(f"demo: lab {'started' if started else 'already running'} in {state.dir}")
     code = 0
     try:
-        api = config.new_client_from_config(config_file=str(state.kubeconfig))  # type: ignore[no-untyped-call]
+        api = config.new_client_from_config(config_file=str(state.kubeconfig))
         crd = client.CustomObjectsApi(api)
         verdicts: dict[str, dict[str, Any]] = {}
         reports: list[Path] = []

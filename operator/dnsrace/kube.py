@@ -21,11 +21,9 @@ def namespace() -> str:
 def api_client() -> client.ApiClient:
     path = os.environ.get("KUBECONFIG")
     if path:
-        api: client.ApiClient = config.new_client_from_config(  # type: ignore[no-untyped-call]
-            config_file=path
-        )
+        api: client.ApiClient = config.new_client_from_config(config_file=path)
         return api
-    config.load_incluster_config()  # type: ignore[no-untyped-call]
+    config.load_incluster_config()
     return client.ApiClient()
 
 

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from dnsrace import kube
+from dnsrace import configmaps, kube
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, generation_of
 from dnsrace.labcontrol import LabEvent, events_since
 from dnsrace.labcontrol import timestamp_of as _ts
@@ -85,14 +85,9 @@ def load(
             f"scenario {name} is {st.get('phase', 'Pending')}; report it when it has finished"
         )
     samples: list[Sample] = []
-    try:
-        cm = client.CoreV1Api(api).read_namespaced_config_map(f"scenario-{name}-series", ns)
-        for line in (cm.data or {}).get("samples.jsonl", "").splitlines():
-            t, ep, rcode, n, gen, writer = json.loads(line)
-            samples.append(Sample(float(t), str(ep), str(rcode), int(n), int(gen), str(writer)))
-    except ApiException as exc:
-        if exc.status != 404:
-            raise
+    for line in configmaps.read_lines(api, ns, f"scenario-{name}-series"):
+        t, ep, rcode, n, gen, writer = json.loads(line)
+        samples.append(Sample(float(t), str(ep), str(rcode), int(n), int(gen), str(writer)))
     events: list[LabEvent] = []
     if st.get("startTime"):
         base = int(st.get("baseGeneration", 0))

@@ -10,6 +10,7 @@ cannot run as written fails with a condition that says why; the controller never
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -22,10 +23,18 @@ import kopf
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from dnsrace import kube, telemetry
+from dnsrace import configmaps, kube, telemetry
 from dnsrace.labcontrol import LabControl, LabTimeout
 from dnsrace.probe import resolve
 from dnsrace.scenario_engine import Engine, Run, ScenarioInvalid, prepare
+from dnsrace.services import (
+    ServiceMonitor,
+    ServicesClient,
+    ServicesUnavailable,
+    locations,
+    read_samples,
+    services_configmap,
+)
 from dnsrace.verdict import compute_verdict
 
 DNS_ENV = "DNSRACE_DNS"
@@ -139,7 +148,7 @@ class ScenarioRunner:
             return
         try:
             self._run(run, stopped)
-        except (LabTimeout, ApiException, OSError, ValueError) as exc:
+        except (LabTimeout, ApiException, OSError, ValueError, ServicesUnavailable) as exc:
             self.fail("RunError", f"{type(exc).__name__}: {exc}")
         finally:
             self.memo.lock.release()
@@ -174,6 +183,8 @@ class ScenarioRunner:
         resumed = self.status.get("phase") == "Running"
         timeout = float(self.spec.get("durationSeconds", 120))
         if not resumed:
+            for cm in (series_configmap(self.name), services_configmap(self.name)):
+                configmaps.delete(self.api, self.ns, cm)  # a rerun starts with no old samples
             self.save({"phase": "Running", "startTime": now_iso(), "timeline": []})
             self.condition("Waiting", "False", "Started", "running")
             self.condition("Running", "True", "Started", f"{len(run.steps)} steps")
@@ -182,7 +193,23 @@ class ScenarioRunner:
                 "Resumed",
                 f"controller restarted; resuming at step {self.status.get('stepIndex', 0)}",
             )
-        engine = Engine(self.control, run, self.status, self.save, self.note, timeout)
+        urls = locations()
+        services = ServicesClient(urls) if urls else None
+        monitor: list[ServiceMonitor] = []
+
+        def start_monitor() -> None:
+            if services is not None and not monitor:
+                monitor.append(
+                    ServiceMonitor(
+                        services, self.memo.dns, self.api, self.ns, self.name, self.note
+                    ).start()
+                )
+
+        engine = Engine(
+            self.control, run, self.status, self.save, self.note, timeout, services, start_monitor
+        )
+        if self.status.get("servicesStarted"):
+            start_monitor()
         deadline = time.monotonic() + timeout
         if self.status.get("baseGeneration") is None:
             engine.setup()
@@ -202,9 +229,15 @@ class ScenarioRunner:
             engine.finish()
         finally:
             probe.stop()
+            for m in monitor:
+                m.stop()
+            if services is not None and self.status.get("servicesStarted") and not stopped:
+                with contextlib.suppress(ServicesUnavailable):
+                    services.stop()  # idle again; their state stays readable
         if stopped:
             return
-        verdict = compute_verdict(self.control, self.memo.dns, self.spec, self.status, run)
+        samples = read_samples(self.api, self.ns, self.name) if monitor else None
+        verdict = compute_verdict(self.control, self.memo.dns, self.spec, self.status, run, samples)
         self.save({"verdict": verdict})
         self.note("Verdict", verdict["summary"])
         passed = verdict["passed"]
@@ -307,43 +340,17 @@ class ScenarioProbe:
     def _flush(self) -> None:
         self.runner.save({"probes": {k: v for k, v in self.tally.items()}})
         if self.series:
-            append_series(self.runner.api, self.runner.ns, self.runner.name, self.series)
+            configmaps.append_lines(
+                self.runner.api,
+                self.runner.ns,
+                series_configmap(self.runner.name),
+                [json.dumps(r) for r in self.series],
+            )
             self.series = []
 
 
 def series_configmap(name: str) -> str:
     return f"scenario-{name}-series"
-
-
-def append_series(api: client.ApiClient, ns: str, name: str, rows: list[list[Any]]) -> None:
-    """Probe samples as JSON lines in a ConfigMap owned by nobody but the scenario's name."""
-    core = client.CoreV1Api(api)
-    cm_name = series_configmap(name)
-    text = "".join(json.dumps(r) + "\n" for r in rows)
-    for _ in range(5):
-        try:
-            cm = core.read_namespaced_config_map(cm_name, ns)
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
-            body = client.V1ConfigMap(
-                metadata=client.V1ObjectMeta(name=cm_name), data={"samples.jsonl": text}
-            )
-            try:
-                core.create_namespaced_config_map(ns, body)
-                return
-            except ApiException as again:
-                if again.status == 409:
-                    continue
-                raise
-        data = (cm.data or {}).get("samples.jsonl", "")
-        cm.data = {"samples.jsonl": (data + text)[-900_000:]}
-        try:
-            core.replace_namespaced_config_map(cm_name, ns, cm)
-            return
-        except ApiException as exc:
-            if exc.status != 409:
-                raise
 
 
 def main() -> None:

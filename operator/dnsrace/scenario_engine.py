@@ -1,11 +1,15 @@
 """What a Scenario does, step by step, against the live lab: set-up (quiesce, reset plans and
 records, configure protocol and keep), then a choreography (`spec.steps`), an exact replay of an
 interleaving (`spec.replay`) or a seeded random schedule (`spec.randomSchedule`, simulated and
-then replayed). Every step is idempotent given the scenario's progress, so a restarted
+then replayed). A cascade scenario also starts the dependent services with `spec.services`,
+changes their settings mid-run (an operator's manual throttling) and repairs DNS by hand, as
+the incident's operators did. Every step is idempotent given the scenario's progress, so a restarted
 controller resumes where it stopped. Waits are on observed states only."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +20,9 @@ from dnsrace.core.faults import parse_faults
 from dnsrace.core.plans import DEFAULT_ENDPOINTS
 from dnsrace.core.protocol import Protocol
 from dnsrace.labcontrol import LabControl, wait_for
+from dnsrace.repair import repair
+from dnsrace.services import ServicesClient, merge
+from mockaws.settings import SettingsInvalid, parse_services
 
 Step = Mapping[str, Any]
 
@@ -34,6 +41,7 @@ class Run:
     steps: tuple[Step, ...]
     gated: bool  # replays single-step the enactors
     simulated: dict[str, Any] | None = None
+    services: dict[str, Any] | None = None  # spec.services, when the scenario starts them
 
 
 def prepare(spec: Mapping[str, Any], known: Sequence[str] = labobjects.ENACTORS) -> Run:
@@ -54,9 +62,21 @@ def prepare(spec: Mapping[str, Any], known: Sequence[str] = labobjects.ENACTORS)
         except ValueError as exc:
             raise ScenarioInvalid(f"spec.enactors[{i}].{exc}") from exc
     simulated = None
+    services = _services(spec)
     if spec.get("steps"):
         steps = tuple(spec["steps"])
+        settings = dict(services or {})
         for i, step in enumerate(steps):
+            if "services" in step:
+                if services is None:
+                    raise ScenarioInvalid(
+                        f"spec.steps[{i}].services: the scenario has no spec.services to start"
+                    )
+                settings = merge(settings, step["services"].get("set") or {})
+                try:
+                    parse_services(settings, f"spec.steps[{i}].services.set")
+                except SettingsInvalid as exc:
+                    raise ScenarioInvalid(str(exc)) from exc
             if "enactor" in step and step["enactor"] not in known:
                 raise ScenarioInvalid(f"spec.steps[{i}].enactor: no enactor {step['enactor']!r}")
             wait = step.get("waitFor") or {}
@@ -96,7 +116,22 @@ def prepare(spec: Mapping[str, Any], known: Sequence[str] = labobjects.ENACTORS)
         endpoints = DEFAULT_ENDPOINTS
     else:
         raise ScenarioInvalid("set exactly one of spec.steps, spec.replay or spec.randomSchedule")
-    return Run(protocol, keep, endpoints, steps, gated, simulated)
+    if services is not None and not any((s.get("services") or {}).get("start") for s in steps):
+        raise ScenarioInvalid(
+            "spec.services is set but no step starts the services: add a step "
+            "services: {start: true} once DNS is healthy"
+        )
+    return Run(protocol, keep, endpoints, steps, gated, simulated, services)
+
+
+def _services(spec: Mapping[str, Any]) -> dict[str, Any] | None:
+    if "services" not in spec:
+        return None
+    try:
+        parse_services(spec["services"])
+    except SettingsInvalid as exc:
+        raise ScenarioInvalid(str(exc)) from exc
+    return dict(spec["services"] or {})
 
 
 def _replay_steps(actors: Sequence[str], known: Sequence[str], where: str) -> tuple[Step, ...]:
@@ -124,9 +159,12 @@ class Engine:
         save: Callable[[dict[str, Any]], None],
         note: Callable[[str, str], None],
         timeout: float,
+        services: ServicesClient | None = None,
+        on_services_started: Callable[[], None] = lambda: None,
     ) -> None:
         self.control, self.run, self.progress = control, run, progress
         self.save, self.note, self.timeout = save, note, timeout
+        self.services, self.on_services_started = services, on_services_started
 
     @property
     def base(self) -> int:
@@ -168,6 +206,31 @@ class Engine:
             self._wait(step["waitFor"])
         elif "grant" in step:
             self._grant(str(step["grant"]), index)
+        elif "services" in step:
+            self._services(step["services"])
+        elif "repair" in step:
+            done = repair(self.control.plans, self.control.records)
+            self.note(
+                "Repair",
+                "operators repair DNS by hand: "
+                + ", ".join(f"{r.endpoint} {r.before} -> g{r.after}" for r in done),
+            )
+
+    def _services(self, s: Mapping[str, Any]) -> None:
+        if self.services is None:
+            raise ScenarioInvalid("this lab has no dependent services ($DNSRACE_SERVICES unset)")
+        settings = merge(self.progress.get("servicesSettings") or self.run.services or {}, {})
+        if s.get("start"):
+            self.services.configure(settings, reset=True, running=True)
+            self.progress["servicesStarted"] = True
+            self.save({"servicesStarted": True, "servicesSettings": settings})
+            self.on_services_started()
+            self.note("Services", "dependent services reset and started (steady state)")
+        if s.get("set"):
+            settings = merge(settings, s["set"])
+            self.services.configure(settings, reset=False, running=True)
+            self.save({"servicesSettings": settings})
+            self.note("Services", f"service settings changed: {json.dumps(s['set'])}")
 
     def _planner(self, p: Mapping[str, Any]) -> None:
         if "produceUntil" in p:
@@ -185,6 +248,8 @@ class Engine:
         name = w.get("enactor")
         if name and "pausedAt" in w:
             c.wait_paused_at(name, str(w["pausedAt"]), t)
+        if name and "phase" in w:
+            c.wait_phase(name, [str(w["phase"])], t)
         if name and "applied" in w:
             c.wait_applied(name, self.base + int(w["applied"]), t)
         if name and "seen" in w:
@@ -204,6 +269,18 @@ class Engine:
             )
         if w.get("settled"):
             self.settle()
+        if "emptySeconds" in w:
+            empty_for = float(w["emptySeconds"])
+            wait_for(
+                lambda: (
+                    float((self.progress.get("probes") or {}).get("emptySeconds", 0)) >= empty_for
+                ),
+                t,
+                f"the regional endpoint to have been empty for {empty_for:g}s",
+            )
+        if "seconds" in w:
+            # the one wait on time: an observation window, for watching an aftermath
+            time.sleep(float(w["seconds"]))
         self.note("Observed", "observed: " + ", ".join(f"{k}={v}" for k, v in w.items()))
 
     def _grant(self, name: str, index: int) -> None:

@@ -3,9 +3,10 @@ regional endpoint answers at the end, and whether spec.expect holds."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from dnsrace import cascade
 from dnsrace.core.plans import REGIONAL_ENDPOINT, generation_of
 from dnsrace.labcontrol import LabControl, timestamp_of
 from dnsrace.probe import resolve
@@ -22,7 +23,12 @@ COUNTED = {
 
 
 def compute_verdict(
-    control: LabControl, dns: str, spec: Mapping[str, Any], status: Mapping[str, Any], run: Run
+    control: LabControl,
+    dns: str,
+    spec: Mapping[str, Any],
+    status: Mapping[str, Any],
+    run: Run,
+    samples: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     base = int(status.get("baseGeneration", 0))
     since = timestamp_of(str(status["startTime"]))
@@ -58,6 +64,11 @@ def compute_verdict(
     if run.simulated is not None:
         verdict["simulated"] = run.simulated
     failures = check_expectations(spec.get("expect") or {}, verdict)
+    if samples is not None:
+        figs = cascade.figures(samples, spec.get("invariants"))
+        verdict["cascade"] = figs
+        verdict["invariantViolations"] = cascade.invariant_results(figs, spec.get("invariants"))
+        failures += cascade.check_figures((spec.get("expect") or {}).get("figures") or {}, figs)
     verdict["failures"] = failures
     verdict["passed"] = not failures
     outage = answer.rcode == "NXDOMAIN"
@@ -71,6 +82,19 @@ def compute_verdict(
         f"active-plan deletions, {verdict['casConflicts']} CAS conflicts, empty "
         f"{verdict['emptyRecordSeconds']:.2f}s"
     )
+    if samples is not None:
+        figs = verdict["cascade"]
+        dwfm = (
+            f"DWFM metastable {figs['dwfm.metastableSeconds']:g}s"
+            if figs.get("dwfm.metastable")
+            else f"DWFM recovered {figs.get('dwfm.recoverySeconds', 0):g}s after DNS"
+        )
+        tail += (
+            f"; {figs.get('dnsErrors', 0)} DNS errors, {dwfm}, launch errors "
+            f"{figs.get('ec2.insufficientCapacity', 0)} InsufficientCapacity/"
+            f"{figs.get('ec2.requestLimitExceeded', 0)} RequestLimitExceeded, NLB removals "
+            f"{figs.get('nlb.removals', 0)}"
+        )
     verdict["summary"] = f"{head}; {tail}; " + (
         "as expected" if not failures else "NOT AS EXPECTED"
     )

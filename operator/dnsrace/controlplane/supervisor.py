@@ -31,6 +31,8 @@ from dnsrace.controlplane.lab import DNS_ZONES, NAMESPACE, ComponentState, LabSt
 
 _PORT_KINDS: dict[str, tuple[int, ...]] = {"dns": (socket.SOCK_DGRAM, socket.SOCK_STREAM)}
 _ATTEMPTS = 3
+# the dependent services, in the order a scenario resets them (each depends on those before it)
+MOCK_SERVICES = ("netmgr", "dwfm", "ec2", "nlb", "clients")
 
 
 def log(event: str, **fields: object) -> None:
@@ -236,9 +238,41 @@ class Supervisor:
                 address,
                 "--port",
                 str(port),
+                "--store-url",
+                self.url("dynamodb_store"),
             ],
             ready=lambda: processes.http_ok(f"http://{address}:{port}/health"),
             ports=(),
+        )
+
+    def store(self) -> Component:
+        return Component(
+            name="dynamodb-store",
+            argv=[
+                sys.executable,
+                "-m",
+                "mockaws.store",
+                "--port",
+                str(self.state.ports["dynamodb_store"]),
+            ],
+            ready=lambda: processes.http_ok(self.url("dynamodb_store") + "/moto-api/"),
+            ports=("dynamodb_store",),
+        )
+
+    def mock_service(self, name: str) -> Component:
+        """One dependent service (DWFM, Network Manager, EC2, NLB, clients): idle until a
+        cascade scenario posts its settings."""
+        key = f"svc_{name}"
+        return Component(
+            name=name,
+            argv=[sys.executable, "-m", f"mockaws.{name}", "--port", str(self.state.ports[key])],
+            ready=lambda: processes.http_ok(self.url(key) + "/healthz"),
+            ports=(key,),
+            env={
+                "MOCKAWS_DNS": f"{processes.LOOPBACK}:{self.state.ports['dns']}",
+                "MOCKAWS_DYNAMODB_PORT": str(self.state.ports["frontend"]),
+                **{f"MOCKAWS_{s.upper()}_URL": self.url(f"svc_{s}") for s in MOCK_SERVICES},
+            },
         )
 
     def operator(self, name: str, module: str, extra_env: dict[str, str]) -> Component:
@@ -263,18 +297,27 @@ class Supervisor:
     def start_lab_services(self) -> None:
         """Front-ends, the lab's standing objects, then the planner and the enactors."""
         self.state.ports["frontend"] = _common_free_port(labobjects.FRONTEND_ADDRESSES)
+        self.allocate(("dynamodb_store", *(f"svc_{s}" for s in MOCK_SERVICES)))
+        self.start((), self.store)
         for i, address in enumerate(labobjects.FRONTEND_ADDRESSES, start=1):
             self.start((), lambda i=i, a=address: self.frontend(i, a))  # type: ignore[misc]
         items = labobjects.all_objects(self.state.ports["frontend"])
         doc = json.dumps({"apiVersion": "v1", "kind": "List", "items": items}).encode()
         _run([*self.kubectl(), "apply", "--server-side", "-n", NAMESPACE, "-f", "-"], stdin=doc)
+        for svc in MOCK_SERVICES:
+            self.start((), lambda svc=svc: self.mock_service(svc))  # type: ignore[misc]
         self.start((), lambda: self.operator("planner", "dnsrace.planner", {}))
         self.start(
             (),
             lambda: self.operator(
                 "scenario-controller",
                 "dnsrace.scenario",
-                {"DNSRACE_DNS": f"{processes.LOOPBACK}:{self.state.ports['dns']}"},
+                {
+                    "DNSRACE_DNS": f"{processes.LOOPBACK}:{self.state.ports['dns']}",
+                    "DNSRACE_SERVICES": json.dumps(
+                        {s: self.url(f"svc_{s}") for s in MOCK_SERVICES}
+                    ),
+                },
             ),
         )
         for ident in labobjects.ENACTORS:

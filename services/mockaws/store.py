@@ -1,0 +1,23 @@
+"""The DynamoDB storage node: moto's server mode (an in-memory emulator that speaks the DynamoDB
+API), the one store every front-end forwards to. Its address is private to the front-ends;
+dependents reach DynamoDB only through the regional endpoint's name."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from moto.server import main as moto_main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mockaws-store")
+    parser.add_argument("--address", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    moto_main(["-H", args.address, "-p", str(args.port)])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
