@@ -171,7 +171,9 @@ def figures(rows: Sequence[Row], invariants: Mapping[str, Any] | None = None) ->
     f["nlb.removals"] = int(_get(last, b, "removals"))
     f["nlb.restorations"] = int(_get(last, b, "restorations"))
     f["nlb.oscillatingTargets"] = int(_get(last, b, "oscillatingTargets"))
-    f["nlb.minCapacityPercent"] = min(_get(r, b, "capacityPercent") for r in rows if r.get(b))
+    f["nlb.minCapacityPercent"] = min(
+        (_get(r, b, "capacityPercent") for r in rows if r.get(b)), default=100.0
+    )
     f["nlb.maxRemovedPercentInWindow"] = _get(last, b, "maxRemovedPercentInWindow")
     limit = _get(last, b, "velocityLimitPercent")
     f["nlb.velocityLimitPercent"] = limit

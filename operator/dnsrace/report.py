@@ -22,6 +22,7 @@ from dnsrace import configmaps, kube
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, generation_of
 from dnsrace.labcontrol import LabEvent, events_since
 from dnsrace.labcontrol import timestamp_of as _ts
+from dnsrace.services import read_samples
 
 SHORT = dict(zip(DEFAULT_ENDPOINTS, ("regional", "FIPS", "dual-stack", "account"), strict=True))
 WRITER_COLOURS = {
@@ -116,6 +117,9 @@ def write_report(api: client.ApiClient, ns: str, name: str, out_root: Path) -> P
         "answers.png": plot_answers(samples, endpoints, t0),
         "timeline.png": plot_timeline(samples, events, st, t0),
     }
+    rows = read_samples(api, ns, name)
+    if rows:
+        plots["cascade.png"] = plot_cascade(rows, st, t0)
     for file, fig in plots.items():
         fig.savefig(out / file, dpi=110, bbox_inches="tight")
         plt.close(fig)
@@ -284,6 +288,114 @@ def plot_timeline(
     return fig
 
 
+def _rates(rows: list[dict[str, Any]], svc: str, key: str, window: float = 1.0) -> list[float]:
+    """Per-second rate of a counter over the last `window` seconds at each sample."""
+    out, j = [], 0
+    for cur in rows:
+        while float(cur["t"]) - float(rows[j]["t"]) > window:
+            j += 1
+        prev = rows[j]
+        dt = float(cur["t"]) - float(prev["t"])
+        a, b = (prev.get(svc) or {}).get(key, 0), (cur.get(svc) or {}).get(key, 0)
+        out.append(max(0.0, (float(b) - float(a)) / dt) if dt > 0 else 0.0)
+    return out
+
+
+def plot_cascade(rows: list[dict[str, Any]], st: dict[str, Any], t0: float) -> Any:
+    """One lane per service, as the incident's timeline tells it: DNS, DynamoDB clients, DWFM,
+    Network Manager, EC2 launches, NLB; the empty record shaded across every lane, the manual
+    repair and any settings change (manual throttling) marked."""
+    rows = sorted(rows, key=lambda r: float(r["t"]))
+    t = [float(r["t"]) - t0 for r in rows]
+
+    def col(svc: str, key: str) -> list[float]:
+        return [float((r.get(svc) or {}).get(key, 0) or 0) for r in rows]
+
+    fig, lanes = plt.subplots(6, 1, figsize=(12, 13), sharex=True)
+    dns, ddb, dwfm, nm, ec2, nlb = lanes
+    dns.step(t, [r["addrs"] for r in rows], where="post", color="#333")
+    dns.set_ylabel("DNS\naddresses")
+    ddb.plot(t, _rates(rows, "clients", "okOnOpenConnections"), label="ok, open connections")
+    ddb.plot(t, _rates(rows, "clients", "newConnectionsOk"), label="ok, new connections")
+    ddb.plot(
+        t,
+        _rates(rows, "clients", "newConnectionDnsFailures"),
+        color="#d62728",
+        label="new connection: NXDOMAIN",
+    )
+    ddb.set_ylabel("DynamoDB\nrequests/s")
+    dwfm.plot(t, col("dwfm", "leased"), color="#2ca02c", label="droplets leased")
+    dwfm.plot(
+        t,
+        [a + b for a, b in zip(col("dwfm", "queued"), col("dwfm", "inFlight"), strict=True)],
+        color="#ff7f0e",
+        label="leases waiting",
+    )
+    dwfm.plot(t, col("dwfm", "goodput"), color="#1f77b4", label="goodput (leases/s)")
+    dwfm.set_ylabel("DWFM")
+    figs = (st.get("verdict") or {}).get("cascade") or {}
+    if figs.get("dwfm.metastable"):
+        dwfm.text(
+            0.5,
+            0.5,
+            f"metastable: goodput ~0 for {figs['dwfm.metastableSeconds']:g}s with DNS healthy",
+            transform=dwfm.transAxes,
+            ha="center",
+            color="#d62728",
+            fontsize=10,
+        )
+    nm.plot(t, col("netmgr", "backlog"), color="#8c564b", label="backlog")
+    nm.plot(t, col("netmgr", "oldestWaitSeconds"), color="#e377c2", label="oldest wait (s)")
+    nm.set_ylabel("Network\nManager")
+    ec2.plot(t, _rates(rows, "clients", "launchesOk"), color="#2ca02c", label="launched")
+    ec2.plot(
+        t,
+        _rates(rows, "ec2", "insufficientCapacity"),
+        color="#d62728",
+        label="InsufficientCapacity",
+    )
+    ec2.plot(
+        t,
+        _rates(rows, "ec2", "requestLimitExceeded"),
+        color="#9467bd",
+        label="RequestLimitExceeded",
+    )
+    ec2.set_ylabel("EC2\nlaunches/s")
+    nlb.plot(t, col("nlb", "capacityPercent"), color="#17becf", label="capacity in service %")
+    nlb.plot(t, _rates(rows, "nlb", "removals"), color="#d62728", label="removals/s")
+    nlb.plot(t, _rates(rows, "nlb", "restorations"), color="#2ca02c", label="restorations/s")
+    nlb.set_ylabel("NLB")
+    nlb.set_xlabel("seconds since the scenario started")
+    spans, start = [], None
+    for x, r in zip(t, rows, strict=True):
+        if not r["addrs"] and start is None:
+            start = x
+        if r["addrs"] and start is not None:
+            spans.append((start, x))
+            start = None
+    if start is not None:
+        spans.append((start, t[-1]))
+    marks = [
+        (_ts(e["time"]) - t0, e["kind"])
+        for e in st.get("timeline", [])
+        if e["kind"] in ("Repair", "Services")
+    ]
+    for ax in lanes:
+        for a, b in spans:
+            ax.axvspan(a, b, color="#fb6a4a", alpha=0.25, lw=0)
+        for x, kind in marks:
+            ax.axvline(x, color="#9467bd" if kind == "Repair" else "#555", ls="--", lw=1)
+        if ax is not dns:
+            ax.legend(loc="upper left", fontsize=7, ncol=3)
+    dns.set_title(
+        "the cascade, one lane per service (red: regional endpoint empty; dashed: "
+        "manual repair / settings change)",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return fig
+
+
 def _img(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode()
     return f'<img alt="{html.escape(path.name)}" src="data:image/png;base64,{data}">'
@@ -314,6 +426,17 @@ def render_html(
         if k in v
     )
     story = "".join(f"<li>{html.escape(s)}</li>" for s in v.get("story", []))
+    figures = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(json.dumps(x))}</td></tr>"
+        for k, x in sorted((v.get("cascade") or {}).items())
+    )
+    violations = "".join(f"<li>{html.escape(x)}</li>" for x in v.get("invariantViolations", []))
+    cascade = (
+        f"<h2>The cascade</h2><ul>{violations or '<li>No invariant violated.</li>'}</ul>"
+        f"<table>{figures}</table>"
+        if figures
+        else ""
+    )
     timeline = "".join(
         f"<tr><td>{_ts(t['time']) - t0:7.2f}s</td><td>{html.escape(t['kind'])}</td>"
         f"<td>{html.escape(t['message'])}</td></tr>"
@@ -343,6 +466,7 @@ keep {spec.get("keep", 2)}; started {html.escape(st.get("startTime", "?"))}, fin
 <p class="summary">{html.escape(v.get("summary", ""))}</p>
 <h2>What happened</h2><ol>{story or NOTHING_HAPPENED}</ol>
 <h2>Verdict</h2><table>{rows}</table>
+{cascade}
 <h2>Plots</h2>{images}
 <h2>Enactor events</h2><table><tr><th>t</th><th>reason</th><th>message</th></tr>{notable}</table>
 <h2>Scenario timeline</h2><table><tr><th>t</th><th>kind</th><th>message</th></tr>{timeline}</table>

@@ -68,3 +68,53 @@ def test_generation_is_immutable(api: client.ApiClient, namespace: str) -> None:
         )
     assert err.value.status == 422
     assert "spec.generation is immutable" in err.value.body
+
+
+CASCADE: dict[str, Any] = {
+    "apiVersion": "dnsrace.io/v1alpha1",
+    "kind": "Scenario",
+    "metadata": {"name": "s"},
+    "spec": {
+        "protocol": "unguarded",
+        "services": {"dwfm": {"maxInFlight": 8}},
+        "steps": [{"services": {"start": True}}, {"repair": True}],
+        "expect": {"figures": {"dwfm.metastable": {"equals": False}}},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "expect"),
+    [
+        ({"services": {"dwfm": {"maxInFlight": -1}}}, "spec.services.dwfm.maxInFlight"),
+        ({"services": {"nlb": {"velocityLimitPercent": 150}}}, "velocityLimitPercent"),
+        ({"services": {"dwfm": {"itemTimeoutSeconds": 0}}}, "itemTimeoutSeconds"),
+        (
+            {"steps": [{"services": {"start": True}, "repair": True}]},
+            "each step is exactly one of enactor (with set), planner, waitFor, services or repair",
+        ),
+        ({"steps": [{"services": {}}]}, "a services step needs start: true"),
+        ({"steps": [{"repair": False}]}, "repair: true is the only form"),
+        (
+            {"expect": {"figures": {"dwfm.recoverySeconds": {}}}},
+            "a figure bound needs min, max or equals",
+        ),
+    ],
+)
+def test_malformed_cascade_scenario_is_refused(
+    api: client.ApiClient, namespace: str, change: dict[str, Any], expect: str
+) -> None:
+    obj = copy.deepcopy(CASCADE)
+    obj["spec"].update(change)
+    with pytest.raises(ApiException) as err:
+        client.CustomObjectsApi(api).create_namespaced_custom_object(
+            "dnsrace.io", "v1alpha1", namespace, "scenarios", obj
+        )
+    assert err.value.status == 422
+    assert expect in err.value.body
+
+
+def test_a_well_formed_cascade_scenario_is_accepted(api: client.ApiClient, namespace: str) -> None:
+    client.CustomObjectsApi(api).create_namespaced_custom_object(
+        "dnsrace.io", "v1alpha1", namespace, "scenarios", copy.deepcopy(CASCADE)
+    )

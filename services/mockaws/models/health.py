@@ -51,7 +51,7 @@ class HealthChecker:
             self.removals.popleft()
         limit = self.settings.velocityLimitPercent
         total = len(self.targets)
-        cap = int(total * limit / 100) if limit > 0 else total
+        cap = int(total * limit / 100) if limit > 0 else None  # 0: no velocity control
         removed, restored = [], []
         for n, target in enumerate(sorted(self.targets.values(), key=lambda t: t.id)):
             node = nodes[(n + self.rounds) % len(nodes)] if nodes else ""
@@ -61,7 +61,7 @@ class HealthChecker:
                     restored.append(target.id)
                 target.in_service = target.ever_in_service = True
             elif not passed and target.in_service:
-                if len(self.removals) >= cap:
+                if cap is not None and len(self.removals) >= cap:
                     self.held_by_velocity += 1
                     continue
                 target.in_service = False

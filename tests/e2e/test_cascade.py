@@ -1,0 +1,113 @@
+"""The cascade end to end on the live lab: the three cascade scenarios applied with kubectl,
+each verdict checked against what the scenario promises (its thresholds are in the file), the
+dependents' own view (metrics, events on the timeline) and the report's service lanes."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes import client
+
+from dnsrace.controlplane import lab
+from dnsrace.report import write_report
+from tests.conftest import Kubectl
+from tests.e2e.test_scenarios import NS, SCENARIOS, apply_and_wait, condition, status_of
+
+pytestmark = pytest.mark.integration
+
+
+def run(kubectl: Kubectl, crd: client.CustomObjectsApi, file: str) -> dict[str, Any]:
+    name = apply_and_wait(kubectl, SCENARIOS / file, timeout="300s")
+    st = status_of(crd, name)
+    assert st["phase"] == "Completed"
+    assert condition(st, "VerdictPassed")["status"] == "True", st["verdict"]["failures"]
+    return st
+
+
+def thresholds(file: str) -> dict[str, Any]:
+    spec = yaml.safe_load((SCENARIOS / file).read_text())["spec"]
+    return {"invariants": spec["invariants"], "figures": spec["expect"]["figures"]}
+
+
+def test_cascade_unguarded_collapses_after_dns_is_back(
+    lab_defaults: lab.LabState,
+    kubectl: Kubectl,
+    crd: client.CustomObjectsApi,
+    api: client.ApiClient,
+    tmp_path: Path,
+) -> None:
+    st = run(kubectl, crd, "cascade-unguarded.yaml")
+    f = st["verdict"]["cascade"]
+    meta = thresholds("cascade-unguarded.yaml")["invariants"]["metastable"]
+    # the trigger: new connections fail while the record is empty, open ones keep working
+    assert f["dynamodb.newConnectionFailuresWhileEmpty"] > 0
+    assert f["dynamodb.openConnectionRequestsWhileEmpty"] > 0
+    assert f["dynamodb.openConnectionErrorsWhileEmpty"] == 0
+    # DWFM: every lease expired; after the repair, collapse for longer than the threshold
+    assert f["dwfm.leasesExpired"] == 48
+    assert f["dwfm.metastable"] is True
+    assert f["dwfm.metastableSeconds"] >= meta["forSeconds"]
+    assert any(v.startswith("metastable:") for v in st["verdict"]["invariantViolations"])
+    # the manual throttling ended it: recovery only came after the 12 s window
+    assert f["dwfm.recovered"] is True
+    assert f["dwfm.recoverySeconds"] >= 12
+    # launches failed with the incident's errors; the NLB oscillated
+    assert f["ec2.insufficientCapacity"] > 0
+    assert f["ec2.requestLimitExceeded"] > 0
+    assert f["nlb.oscillatingTargets"] > 0
+    assert f["nlb.restorations"] > 0
+    assert f["netmgr.maxDelaySeconds"] > 1
+    kinds = {e["kind"] for e in st["timeline"]}
+    assert {"DwfmLeasesExpired", "Repair", "NetMgrBacklog", "NlbTargetsRemoved"} <= kinds
+    page = write_report(api, NS, "cascade-unguarded", tmp_path)
+    assert (page.parent / "cascade.png").stat().st_size > 10_000
+    assert "metastable:" in page.read_text()
+
+
+def test_cascade_fixed_recovers_within_its_bounds(
+    lab_defaults: lab.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+) -> None:
+    st = run(kubectl, crd, "cascade-fixed.yaml")
+    f = st["verdict"]["cascade"]
+    bounds = thresholds("cascade-fixed.yaml")["figures"]
+    assert f["dns.emptySeconds"] > 3  # the same trigger
+    assert f["dwfm.leasesExpired"] == 48
+    assert f["dwfm.metastable"] is False
+    assert f["dwfm.recoverySeconds"] <= bounds["dwfm.recoverySeconds"]["max"]
+    assert f["nlb.velocityLimitPercent"] == 25
+    assert f["nlb.maxRemovedPercentInWindow"] <= 25
+    assert st["verdict"]["invariantViolations"] == []
+
+
+def test_cascade_guarded_no_dependent_sees_a_dns_error(
+    lab_defaults: lab.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+) -> None:
+    st = run(kubectl, crd, "cascade-guarded.yaml")
+    f = st["verdict"]["cascade"]
+    assert st["verdict"]["emptyRecordObserved"] is False
+    assert f["dnsErrors"] == 0
+    assert f["dynamodb.errorRatePercent"] == 0
+    assert f["dwfm.leasesExpired"] == 0
+    assert f["ec2.insufficientCapacity"] + f["ec2.requestLimitExceeded"] == 0
+    assert f["nlb.removals"] == 0
+    assert f["samples"] > 40
+
+
+def test_every_service_exposes_prometheus_metrics(lab_defaults: lab.LabState) -> None:
+    for name, metric in (
+        ("dwfm", "mockaws_dwfm_leased"),
+        ("netmgr", "mockaws_netmgr_backlog"),
+        ("ec2", "mockaws_ec2_launch_requests"),
+        ("nlb", "mockaws_nlb_capacity_percent"),
+        ("clients", "mockaws_clients_new_connection_dns_failures"),
+    ):
+        url = f"http://127.0.0.1:{lab_defaults.ports['svc_' + name]}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            assert metric in resp.read().decode(), name
+        with urllib.request.urlopen(url.replace("/metrics", "/status"), timeout=5) as resp:
+            assert json.loads(resp.read())["service"] == name
