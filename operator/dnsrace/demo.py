@@ -1,6 +1,7 @@
 """`make demo`: bring the local lab up (unless one is running), apply the race-unguarded and
-race-guarded Scenarios, print the two verdicts side by side and where their reports are, and
-take the lab down again only if this run started it."""
+race-guarded Scenarios, then the three cascade Scenarios (the same race with the dependent
+services running: no fixes, the announced fixes, the CAS guard), print the verdicts side by side
+and where their reports are, and take the lab down again only if this run started it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from dnsrace import kube, report, runcmd
 from dnsrace.controlplane import lab
 from dnsrace.versions import REPO_ROOT
 
-SCENARIOS = ("race-unguarded", "race-guarded")
+RACE = ("race-unguarded", "race-guarded")
+CASCADE = ("cascade-unguarded", "cascade-fixed", "cascade-guarded")
 ROWS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
     ("regional endpoint answers", lambda v: v["finalRecord"]["answer"]),
     ("empty record observed", lambda v: "yes" if v["emptyRecordObserved"] else "no"),
@@ -30,11 +32,44 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
 ]
 
 
-def side_by_side(verdicts: dict[str, dict[str, Any]]) -> str:
+def _figure(key: str, fmt: str = "{}") -> Callable[[dict[str, Any]], str]:
+    return lambda v: fmt.format(v["cascade"][key])
+
+
+CASCADE_ROWS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
+    ("regional endpoint empty (s)", _figure("dns.emptySeconds", "{:.1f}")),
+    ("new conns failed while empty", _figure("dynamodb.newConnectionFailuresWhileEmpty")),
+    (
+        "open-conn requests ok/failed",
+        lambda v: "{}/{}".format(
+            v["cascade"]["dynamodb.openConnectionRequestsWhileEmpty"],
+            v["cascade"]["dynamodb.openConnectionErrorsWhileEmpty"],
+        ),
+    ),
+    ("errors caused by DNS", _figure("dnsErrors")),
+    ("DWFM leases expired", _figure("dwfm.leasesExpired")),
+    ("DWFM metastable (s)", _figure("dwfm.metastableSeconds", "{:.1f}")),
+    ("DWFM recovered after DNS (s)", _figure("dwfm.recoverySeconds", "{:.1f}")),
+    ("launch InsufficientCapacity", _figure("ec2.insufficientCapacity")),
+    ("launch RequestLimitExceeded", _figure("ec2.requestLimitExceeded")),
+    ("NetMgr slowest propagation (s)", _figure("netmgr.maxDelaySeconds", "{:.1f}")),
+    (
+        "NLB removals/restorations",
+        lambda v: "{}/{}".format(v["cascade"]["nlb.removals"], v["cascade"]["nlb.restorations"]),
+    ),
+    ("NLB removed in a window, %", _figure("nlb.maxRemovedPercentInWindow")),
+    ("expectations", lambda v: "hold" if v["passed"] else "FAIL"),
+]
+
+
+def side_by_side(
+    verdicts: dict[str, dict[str, Any]],
+    rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = ROWS,
+) -> str:
     names = list(verdicts)
-    out = [f"{'':<28}" + "".join(f"{n:<18}" for n in names)]
-    for label, get in ROWS:
-        out.append(f"{label:<28}" + "".join(f"{get(verdicts[n]):<18}" for n in names))
+    out = [f"{'':<32}" + "".join(f"{n:<20}" for n in names)]
+    for label, get in rows:
+        out.append(f"{label:<32}" + "".join(f"{get(verdicts[n]):<20}" for n in names))
     return "\n".join(out)
 
 
@@ -54,7 +89,7 @@ def main() -> int:
         crd = client.CustomObjectsApi(api)
         verdicts: dict[str, dict[str, Any]] = {}
         reports: list[Path] = []
-        for name in SCENARIOS:
+        for name in (*RACE, *CASCADE):
             print(f"demo: kubectl apply -f scenarios/{name}.yaml ...", flush=True)
             result = runcmd.run(api, "dnsrace", REPO_ROOT / "scenarios" / f"{name}.yaml", False)
             code = code or result
@@ -64,7 +99,9 @@ def main() -> int:
             verdicts[name] = obj["status"]["verdict"]
             reports.append(report.write_report(api, "dnsrace", name, REPO_ROOT / "reports"))
         print()
-        print(side_by_side(verdicts))
+        print(side_by_side({n: verdicts[n] for n in RACE}))
+        print()
+        print(side_by_side({n: verdicts[n] for n in CASCADE}, CASCADE_ROWS))
         print()
         for path in reports:
             print(f"demo: report {path}")
