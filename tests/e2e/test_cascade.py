@@ -91,7 +91,6 @@ def test_cascade_guarded_no_dependent_sees_a_dns_error(
     f = st["verdict"]["cascade"]
     assert st["verdict"]["emptyRecordObserved"] is False
     assert f["dnsErrors"] == 0
-    assert f["dynamodb.errorRatePercent"] == 0
     assert f["dwfm.leasesExpired"] == 0
     assert f["ec2.insufficientCapacity"] + f["ec2.requestLimitExceeded"] == 0
     assert f["nlb.removals"] == 0

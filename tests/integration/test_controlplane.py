@@ -126,6 +126,12 @@ def test_state_file_reports_every_component_ready(local_lab: lab.LabState) -> No
         "scenario-controller",
         "enactor-b",
         "enactor-c",
+        "dynamodb-store",
+        "netmgr",
+        "dwfm",
+        "ec2",
+        "nlb",
+        "clients",
     }
     assert all(c["ready"] for c in raw["components"].values())
 
