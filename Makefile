@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: setup binaries demo test lint typecheck unit integration bench clean
+.PHONY: kind-up kind-demo kind-down
 
 setup: $(STAMP) binaries
 
@@ -41,3 +42,74 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) reports
+
+# --- the kind path (docs/kind.md): Docker, kind and kubectl on the host; nothing from .venv ----
+KIND ?= kind
+KUBECTL ?= kubectl
+DOCKER ?= docker
+KIND_CLUSTER := dnsrace
+KIND_IMAGE := dnsrace:dev
+KIND_NS := dnsrace
+KIND_TIMEOUT ?= 300s
+# kubectl on the lab's cluster, whatever the user's current context is
+K = $(KUBECTL) --context kind-$(KIND_CLUSTER)
+# the kubectl the local lab builds (hack/versions.env pins it), offered when none is installed
+PINNED_KUBECTL = ~/.cache/dnsrace/kubectl-$(shell sed -n 's/^KUBERNETES_VERSION=//p' hack/versions.env)/kubectl
+
+# Run first by each kind target: one line naming everything missing, a non-zero exit, and
+# nothing changed.
+define KIND_CHECK
+missing=""; \
+command -v $(DOCKER) >/dev/null 2>&1 || missing="$$missing, docker (the CLI: https://docs.docker.com/get-docker/)"; \
+if command -v $(DOCKER) >/dev/null 2>&1 && ! $(DOCKER) info >/dev/null 2>&1; then \
+	missing="$$missing, a running Docker daemon ('$(DOCKER) info' cannot reach it)"; fi; \
+command -v $(KIND) >/dev/null 2>&1 || missing="$$missing, kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)"; \
+command -v $(KUBECTL) >/dev/null 2>&1 || missing="$$missing, kubectl (or make $@ KUBECTL=$(PINNED_KUBECTL))"; \
+if [ -n "$$missing" ]; then echo "$@: missing: $${missing#, }" >&2; exit 2; fi
+endef
+
+kind-up:
+	@$(KIND_CHECK)
+	@set -e; \
+	if $(KIND) get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)'; then \
+		existed=yes; echo "kind-up: cluster $(KIND_CLUSTER) exists; reusing it"; \
+	else \
+		existed=no; echo "+ $(KIND) create cluster --config kind-config.yaml --name $(KIND_CLUSTER)"; \
+		$(KIND) create cluster --config kind-config.yaml --name $(KIND_CLUSTER); \
+	fi; \
+	echo "+ $(DOCKER) build -t $(KIND_IMAGE) ."; $(DOCKER) build -t $(KIND_IMAGE) .; \
+	echo "+ $(KIND) load docker-image $(KIND_IMAGE) --name $(KIND_CLUSTER)"; \
+	$(KIND) load docker-image $(KIND_IMAGE) --name $(KIND_CLUSTER); \
+	echo "+ apply crds/ (Established first: manifests/lab holds custom objects), then manifests/"; \
+	$(K) apply -k crds/; \
+	$(K) wait --for=condition=Established --timeout=60s -f crds/; \
+	$(K) apply -k manifests/; \
+	if [ $$existed = yes ]; then \
+		echo "+ restart: a rebuilt image keeps its tag, so running pods would keep the old one"; \
+		$(K) -n $(KIND_NS) rollout restart deployment; \
+	fi; \
+	$(K) -n $(KIND_NS) rollout status deployment --timeout=$(KIND_TIMEOUT); \
+	$(K) -n $(KIND_NS) get pods -o wide; \
+	echo "kind-up: the lab runs in namespace $(KIND_NS) of kind-$(KIND_CLUSTER); next: make kind-demo"
+
+# The two race Scenarios one after the other (a Scenario's spec is immutable: a rerun deletes
+# the finished one first), then their verdicts.
+kind-demo:
+	@$(KIND_CHECK)
+	@set -e; for s in race-unguarded race-guarded; do \
+		$(K) -n $(KIND_NS) delete scenario $$s --ignore-not-found --wait; \
+		$(K) -n $(KIND_NS) apply -f scenarios/$$s.yaml; \
+		echo "kind-demo: running $$s (watch: kubectl -n $(KIND_NS) get dnsplans,scenarios -w)"; \
+		if ! $(K) -n $(KIND_NS) wait --for=condition=Completed --timeout=$(KIND_TIMEOUT) scenario/$$s; then \
+			echo "kind-demo: scenario $$s did not complete:" >&2; \
+			$(K) -n $(KIND_NS) get scenario $$s -o jsonpath='{range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}' >&2; \
+			exit 1; \
+		fi; \
+	done; \
+	for s in race-unguarded race-guarded; do \
+		printf 'scenario %s: %s\n' $$s "$$($(K) -n $(KIND_NS) get scenario $$s -o jsonpath='{.status.verdict.summary}')"; \
+	done
+
+kind-down:
+	@$(KIND_CHECK)
+	$(KIND) delete cluster --name $(KIND_CLUSTER)

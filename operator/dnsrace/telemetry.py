@@ -48,8 +48,12 @@ def run_operator() -> None:
 
 
 def configure_operator(settings: kopf.OperatorSettings, identity: str) -> None:
-    """Standalone (no peering: every replica is active), storage keys of its own, quiet posting."""
+    """Standalone (no peering: every replica is active), no cluster scanning, storage keys of its
+    own, quiet posting."""
     settings.peering.standalone = True
+    # No cluster-wide watch of namespaces and CRDs: the namespace is given by name and the CRDs
+    # are installed before the operators start, so no Role needs cluster-scoped read access.
+    settings.scanning.disabled = True
     prefix = f"{identity}.dnsrace.io"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=prefix)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
