@@ -170,7 +170,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from dnsrace import report
+    try:
+        from dnsrace import report
+    except ModuleNotFoundError as exc:
+        raise lab.LabError(
+            f"dnsrace report needs the report extra ({exc.name} is missing): "
+            "pip install 'dnsrace[report]'"
+        ) from exc
 
     state = _running(_state_dir(args))
     api = config.new_client_from_config(config_file=str(state.kubeconfig))

@@ -24,15 +24,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from dnsrace import labobjects, versions
+from dnsrace import labobjects, permissions, versions
+from dnsrace.controlplane import identities, processes
 from dnsrace.controlplane import pki as pkimod
-from dnsrace.controlplane import processes
 from dnsrace.controlplane.lab import DNS_ZONES, NAMESPACE, ComponentState, LabState
 
 _PORT_KINDS: dict[str, tuple[int, ...]] = {"dns": (socket.SOCK_DGRAM, socket.SOCK_STREAM)}
 _ATTEMPTS = 3
 # the dependent services, in the order a scenario resets them (each depends on those before it)
 MOCK_SERVICES = ("netmgr", "dwfm", "ec2", "nlb", "clients")
+TOKEN_SECONDS = 30 * 86400  # the operators' tokens outlive any lab session (as the lab's PKI)
 
 
 def log(event: str, **fields: object) -> None:
@@ -285,7 +286,8 @@ class Supervisor:
             ready=lambda: processes.http_ok(live_url),
             ports=(metrics, liveness),
             env={
-                "KUBECONFIG": str(self.dir / "kubeconfig"),
+                # its own ServiceAccount's token, as its pod on kind (manifests/rbac)
+                "KUBECONFIG": str(identities.kubeconfig_path(self.dir, name)),
                 "DNSRACE_NAMESPACE": NAMESPACE,
                 "DNSRACE_RECORD_STORE": self.url("etcd_records"),
                 "DNSRACE_METRICS_PORT": str(self.state.ports[metrics]),
@@ -306,6 +308,10 @@ class Supervisor:
         _run([*self.kubectl(), "apply", "--server-side", "-n", NAMESPACE, "-f", "-"], stdin=doc)
         for svc in MOCK_SERVICES:
             self.start((), lambda svc=svc: self.mock_service(svc))  # type: ignore[misc]
+        # every operator authenticates as its own ServiceAccount (TokenRequest), with only the
+        # verbs of dnsrace.permissions: the same RBAC as the kind manifests
+        identities.provision(self.dir / "kubeconfig", self.dir, seconds=TOKEN_SECONDS)
+        log("identities", components=sorted(permissions.api_callers()))
         self.start((), lambda: self.operator("planner", "dnsrace.planner", {}))
         self.start(
             (),
