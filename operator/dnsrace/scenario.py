@@ -26,6 +26,7 @@ from kubernetes.client.exceptions import ApiException
 from dnsrace import configmaps, kube, telemetry
 from dnsrace.labcontrol import LabControl, LabTimeout
 from dnsrace.probe import resolve
+from dnsrace.sampling import PeriodicSampler
 from dnsrace.scenario_engine import Engine, Run, ScenarioInvalid, prepare
 from dnsrace.services import (
     ServiceMonitor,
@@ -269,15 +270,15 @@ class ScenarioRunner:
         telemetry.emit("scenario-failed", scenario=self.name, reason=reason, message=message)
 
 
-class ScenarioProbe:
-    """DNS probes and a record-store monitor in a thread; tallies saved to status every second
-    (so a restart keeps them), series samples to a ConfigMap for the report."""
+class ScenarioProbe(PeriodicSampler):
+    """DNS probes and a record-store monitor; tallies saved to status every second (so a
+    restart keeps them), series samples to a ConfigMap for the report."""
 
     def __init__(self, runner: ScenarioRunner, run: Run) -> None:
-        self.runner, self.run = runner, run
         probes = runner.spec.get("probes") or {}
+        super().__init__("scenario-probe", float(probes.get("intervalMilliseconds", 20)) / 1000)
+        self.runner, self.run = runner, run
         self.names = tuple(probes.get("names") or run.endpoints)
-        self.interval = float(probes.get("intervalMilliseconds", 20)) / 1000
         saved = runner.status.get("probes") or {}
         self.tally: dict[str, Any] = {
             "samples": int(saved.get("samples", 0)),
@@ -289,55 +290,35 @@ class ScenarioProbe:
             "lastAnswers": dict(saved.get("lastAnswers", {})),
         }
         self.series: list[list[Any]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="scenario-probe", daemon=True)
+        self.last = time.monotonic()
 
-    def start(self) -> ScenarioProbe:
-        self._thread.start()
-        return self
+    def sample(self) -> None:
+        now = time.monotonic()
+        gap = min(now - self.last, 5 * self.interval)
+        self.last = now
+        seen = self.tally["lastGenerations"]
+        observed = self.runner.control.records.read_all(self.names)
+        for name in self.names:
+            answer = resolve(name, self.runner.memo.dns)
+            obs = observed[name]
+            gen = obs.record.generation if obs.record else 0
+            writer = obs.record.enactor if obs.record else ""
+            self.tally["samples"] += 1
+            self.tally["lastAnswers"][name] = answer.rcode
+            if answer.empty and int(seen.get(name, 0)) > 0:
+                self.tally["emptySamples"][name] = self.tally["emptySamples"].get(name, 0) + 1
+                if name == self.names[0]:
+                    self.tally["emptySeconds"] += gap
+                self.tally["firstEmpty"] = self.tally["firstEmpty"] or now_iso()
+            if gen and gen < int(seen.get(name, 0)):
+                self.tally["regressions"].append(f"{name}: g{seen[name]} -> g{gen} (by {writer})")
+            if gen:
+                seen[name] = gen
+            self.series.append(
+                [time.time(), name, answer.rcode, len(answer.addresses), gen, writer]
+            )
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._flush()
-
-    def _loop(self) -> None:
-        last_flush = time.monotonic()
-        last = time.monotonic()
-        records = self.runner.control.records
-        while not self._stop.is_set():
-            now = time.monotonic()
-            gap = min(now - last, 5 * self.interval)
-            last = now
-            seen = self.tally["lastGenerations"]
-            observed = records.read_all(self.names)
-            for name in self.names:
-                answer = resolve(name, self.runner.memo.dns)
-                obs = observed[name]
-                gen = obs.record.generation if obs.record else 0
-                writer = obs.record.enactor if obs.record else ""
-                self.tally["samples"] += 1
-                self.tally["lastAnswers"][name] = answer.rcode
-                if answer.empty and int(seen.get(name, 0)) > 0:
-                    self.tally["emptySamples"][name] = self.tally["emptySamples"].get(name, 0) + 1
-                    if name == self.names[0]:
-                        self.tally["emptySeconds"] += gap
-                    self.tally["firstEmpty"] = self.tally["firstEmpty"] or now_iso()
-                if gen and gen < int(seen.get(name, 0)):
-                    self.tally["regressions"].append(
-                        f"{name}: g{seen[name]} -> g{gen} (by {writer})"
-                    )
-                if gen:
-                    seen[name] = gen
-                self.series.append(
-                    [time.time(), name, answer.rcode, len(answer.addresses), gen, writer]
-                )
-            if now - last_flush >= 1.0:
-                self._flush()
-                last_flush = now
-            self._stop.wait(self.interval)
-
-    def _flush(self) -> None:
+    def flush(self) -> None:
         self.runner.save({"probes": {k: v for k, v in self.tally.items()}})
         if self.series:
             configmaps.append_lines(

@@ -219,7 +219,7 @@ class Engine:
     def _services(self, s: Mapping[str, Any]) -> None:
         if self.services is None:
             raise ScenarioInvalid("this lab has no dependent services ($DNSRACE_SERVICES unset)")
-        settings = merge(self.progress.get("servicesSettings") or self.run.services or {}, {})
+        settings = dict(self.progress.get("servicesSettings") or self.run.services or {})
         if s.get("start"):
             self.services.configure(settings, reset=True, running=True)
             self.progress["servicesStarted"] = True

@@ -6,10 +6,8 @@ samples them (with the regional endpoint's DNS answer) every quarter second into
 
 from __future__ import annotations
 
-import contextvars
 import json
 import os
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -20,6 +18,7 @@ from kubernetes import client
 from dnsrace.configmaps import append_lines, read_lines
 from dnsrace.core.plans import REGIONAL_ENDPOINT
 from dnsrace.probe import resolve
+from dnsrace.sampling import PeriodicSampler
 from mockaws.settings import as_dict, parse_services
 
 SERVICES_ENV = "DNSRACE_SERVICES"
@@ -105,7 +104,7 @@ class ServicesClient:
         return json.loads(r.data) if r.status == 200 else None
 
 
-class ServiceMonitor:
+class ServiceMonitor(PeriodicSampler):
     """Samples every service and the regional endpoint's answer; saves rows to a ConfigMap
     every second; passes each service's events to `note`."""
 
@@ -118,27 +117,13 @@ class ServiceMonitor:
         scenario: str,
         note: Callable[[str, str], None],
     ) -> None:
+        super().__init__("service-monitor", SAMPLE_SECONDS)
         self.services, self.dns, self.api, self.ns = services, dns, api, ns
         self.cm, self.note = services_configmap(scenario), note
         self.after: dict[str, int] = {}
         self.rows: list[dict[str, Any]] = []
-        self._stop = threading.Event()
-        # the caller's context (kopf's, in the scenario daemon) so that `note` can post Events
-        context = contextvars.copy_context()
-        self._thread = threading.Thread(
-            target=context.run, args=(self._loop,), name="service-monitor", daemon=True
-        )
 
-    def start(self) -> ServiceMonitor:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._flush()
-
-    def sample(self) -> dict[str, Any]:
+    def sample(self) -> None:
         answer = resolve(REGIONAL_ENDPOINT, self.dns)
         row: dict[str, Any] = {
             "t": time.time(),
@@ -151,18 +136,9 @@ class ServiceMonitor:
             for e in events.get("events", []):
                 self.after[name] = int(e["seq"])
                 self.note(SERVICE_TITLES[name] + str(e["kind"]), f"{name}: {e['message']}")
-        return row
+        self.rows.append(row)
 
-    def _loop(self) -> None:
-        last_flush = time.monotonic()
-        while not self._stop.is_set():
-            self.rows.append(self.sample())
-            if time.monotonic() - last_flush >= 1.0:
-                self._flush()
-                last_flush = time.monotonic()
-            self._stop.wait(SAMPLE_SECONDS)
-
-    def _flush(self) -> None:
+    def flush(self) -> None:
         if self.rows:
             append_lines(self.api, self.ns, self.cm, [json.dumps(r) for r in self.rows])
             self.rows = []
