@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 Row = Mapping[str, Any]
+PROMPT_SECONDS = 1.0  # Network Manager is back to normal when nothing has waited this long
 
 
 @dataclass(frozen=True)
@@ -148,10 +149,12 @@ def figures(rows: Sequence[Row], invariants: Mapping[str, Any] | None = None) ->
     n = "netmgr"
     f["netmgr.maxBacklog"] = int(max(_get(r, n, "backlog") for r in rows))
     f["netmgr.maxDelaySeconds"] = round(_get(last, n, "maxDelaySeconds"), 2)
-    backlogged = [float(r["t"]) for r in since if _get(r, n, "backlog") > 0]
-    f["netmgr.recovered"] = _get(last, n, "backlog") == 0
+    # recovered: propagation is prompt again (a launch's item waits a fraction of a second even
+    # in steady state, so "backlog == 0" at one sample would be a coin toss)
+    delayed = [float(r["t"]) for r in since if _get(r, n, "oldestWaitSeconds") >= PROMPT_SECONDS]
+    f["netmgr.recovered"] = _get(last, n, "oldestWaitSeconds") < PROMPT_SECONDS
     f["netmgr.recoverySeconds"] = (
-        recovery(backlogged[-1] if backlogged else None) if f["netmgr.recovered"] else observed
+        recovery(delayed[-1] if delayed else None) if f["netmgr.recovered"] else observed
     )
 
     # EC2 launches

@@ -15,7 +15,7 @@ from kubernetes import client
 
 from dnsrace.controlplane import lab
 from dnsrace.report import write_report
-from tests.conftest import Kubectl
+from tests.conftest import Kubectl, wait_for
 from tests.e2e.test_scenarios import NS, SCENARIOS, apply_and_wait, condition, status_of
 
 pytestmark = pytest.mark.integration
@@ -95,6 +95,32 @@ def test_cascade_guarded_no_dependent_sees_a_dns_error(
     assert f["ec2.insufficientCapacity"] + f["ec2.requestLimitExceeded"] == 0
     assert f["nlb.removals"] == 0
     assert f["samples"] > 40
+
+
+def test_controller_restart_mid_cascade_resumes_the_monitor(
+    lab_defaults: lab.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+) -> None:
+    """Killed once the services run, the controller resumes: the monitor starts again, the
+    services keep their state meanwhile, and the verdict still keeps the scenario's promise."""
+    name = "cascade-fixed"
+    kubectl("delete", "scenario", name, "-n", NS, "--ignore-not-found", "--wait=true")
+    kubectl("apply", "-n", NS, "-f", str(SCENARIOS / "cascade-fixed.yaml"))
+    wait_for(
+        lambda: (
+            status_of(crd, name).get("servicesStarted")
+            and int(status_of(crd, name).get("stepIndex", 0)) >= 7
+        ),
+        120,
+        "the services started and the race under way",
+    )
+    lab.kill(lab_defaults.dir, "scenario-controller", hold=False)  # the supervisor restarts it
+    kubectl("wait", "-n", NS, "--for=condition=Completed", f"scenario/{name}", "--timeout=300s")
+    st = status_of(crd, name)
+    assert any(t["kind"] == "Resumed" for t in st["timeline"])
+    assert condition(st, "VerdictPassed")["status"] == "True", st["verdict"]["failures"]
+    f = st["verdict"]["cascade"]
+    assert f["dwfm.leasesExpired"] == 48
+    assert f["dwfm.metastable"] is False
 
 
 def test_every_service_exposes_prometheus_metrics(lab_defaults: lab.LabState) -> None:

@@ -71,3 +71,23 @@ def test_a_service_that_never_recovers_fails_its_recovery_bound() -> None:
     assert check_figures({"nope": {"min": 1}}, f) == [
         "expected figure nope, which the verdict does not have"
     ]
+
+
+def test_network_manager_recovers_when_propagation_is_prompt_again() -> None:
+    """One fresh item in the queue at the last sample is steady state, not a backlog."""
+
+    def nm(backlog: int, wait: float) -> dict[str, Any]:
+        return {"backlog": backlog, "oldestWaitSeconds": wait, "maxDelaySeconds": 6.0}
+
+    rows = [
+        row(0, 0, netmgr=nm(0, 0)),
+        row(1, 3, netmgr=nm(40, 1.5)),
+        row(6, 3, netmgr=nm(10, 5.0)),
+        row(8, 3, netmgr=nm(1, 0.1)),
+    ]
+    f = figures(rows, None)
+    assert f["netmgr.recovered"] is True
+    assert f["netmgr.recoverySeconds"] == 5  # healthy at t=1, last slow sample at t=6
+    assert f["netmgr.maxBacklog"] == 40
+    stuck = figures([*rows, row(9, 3, netmgr=nm(12, 1.2))], None)
+    assert stuck["netmgr.recovered"] is False
