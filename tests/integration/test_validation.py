@@ -118,3 +118,22 @@ def test_a_well_formed_cascade_scenario_is_accepted(api: client.ApiClient, names
     client.CustomObjectsApi(api).create_namespaced_custom_object(
         "dnsrace.io", "v1alpha1", namespace, "scenarios", copy.deepcopy(CASCADE)
     )
+
+
+def test_scenario_status_is_typed(api: client.ApiClient, namespace: str) -> None:
+    """The controller's status writes are checked too: a bad phase or condition is refused."""
+    crd = client.CustomObjectsApi(api)
+    crd.create_namespaced_custom_object(
+        "dnsrace.io", "v1alpha1", namespace, "scenarios", copy.deepcopy(CASCADE)
+    )
+    for status, field in (
+        ({"phase": "Exploded"}, "status.phase"),
+        ({"conditions": [{"type": "Completed", "status": "Maybe"}]}, "status.conditions[0].status"),
+        ({"stepIndex": -1}, "status.stepIndex"),
+    ):
+        with pytest.raises(ApiException) as err:
+            crd.patch_namespaced_custom_object_status(
+                "dnsrace.io", "v1alpha1", namespace, "scenarios", "s", {"status": status}
+            )
+        assert err.value.status == 422
+        assert field in err.value.body
