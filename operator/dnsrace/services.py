@@ -19,10 +19,10 @@ from dnsrace.configmaps import append_lines, read_lines
 from dnsrace.core.plans import REGIONAL_ENDPOINT
 from dnsrace.probe import resolve
 from dnsrace.sampling import PeriodicSampler
+from mockaws.settings import SERVICES as ORDER
 from mockaws.settings import as_dict, parse_services
 
 SERVICES_ENV = "DNSRACE_SERVICES"
-ORDER = ("netmgr", "dwfm", "ec2", "nlb", "clients")  # each depends only on those before it
 SAMPLE_SECONDS = 0.25
 SERVICE_TITLES = {
     "netmgr": "NetMgr",

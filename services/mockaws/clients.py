@@ -6,7 +6,6 @@ failed and why, so the verdict can tell DNS failures from others."""
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from typing import Any
@@ -84,23 +83,15 @@ class Clients(MockService):
 
     def _launch(self, retries: int) -> None:
         for _ in range(retries + 1):
-            r = self.http_launch()
-            if r is None:
+            reply = self.call("POST", f"{self.ec2}/launch", {})
+            if reply is None:
+                self.launch_errors["Unreachable"] = self.launch_errors.get("Unreachable", 0) + 1
                 return
-            if "instance" in r:
+            if "instance" in reply[1]:
                 self.launch_ok += 1
                 return
-            code = str(r.get("error", "Unknown"))
+            code = str(reply[1].get("error", "Unknown"))
             self.launch_errors[code] = self.launch_errors.get(code, 0) + 1
-
-    def http_launch(self) -> dict[str, Any] | None:
-        try:
-            resp = self.http.request("POST", f"{self.ec2}/launch", body=b"{}")
-        except Exception:
-            self.launch_errors["Unreachable"] = self.launch_errors.get("Unreachable", 0) + 1
-            return None
-        answer: dict[str, Any] = json.loads(resp.data)
-        return answer
 
     def status(self, now: float) -> dict[str, Any]:
         opened = [c.counters for c in self.open]

@@ -94,22 +94,28 @@ class MockService:
             self.last_tick = now
         return 200, {"service": self.name, "running": self.running}
 
-    def post(self, url: str, body: Any) -> Any:
-        """A JSON POST to another mock service; None when it does not answer."""
+    def call(self, method: str, url: str, body: Any = None) -> tuple[int, Any] | None:
+        """A JSON request to another mock service: (status, answer), None when it does not
+        answer."""
         try:
             r = self.http.request(
-                "POST", url, body=json.dumps(body), headers={"Content-Type": "application/json"}
+                method,
+                url,
+                body=None if body is None else json.dumps(body),
+                headers={"Content-Type": "application/json"},
             )
-        except urllib3.exceptions.HTTPError:
+            return r.status, json.loads(r.data)
+        except (urllib3.exceptions.HTTPError, ValueError):
             return None
-        return json.loads(r.data) if r.status == 200 else None
+
+    def post(self, url: str, body: Any) -> Any:
+        """A JSON POST; its answer when it succeeded, else None."""
+        reply = self.call("POST", url, body)
+        return reply[1] if reply and reply[0] == 200 else None
 
     def get(self, url: str) -> Any:
-        try:
-            r = self.http.request("GET", url)
-        except urllib3.exceptions.HTTPError:
-            return None
-        return json.loads(r.data) if r.status == 200 else None
+        reply = self.call("GET", url)
+        return reply[1] if reply and reply[0] == 200 else None
 
     def step(self) -> None:
         with self.lock:

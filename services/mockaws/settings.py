@@ -10,6 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+# The dependent services by name (each a field of ServiceSettings), in the order a scenario
+# resets them: each depends only on those before it.
+SERVICES = ("netmgr", "dwfm", "ec2", "nlb", "clients")
+
 
 class SettingsInvalid(ValueError):
     """A setting cannot be used as written; the message names the field."""

@@ -28,11 +28,10 @@ from dnsrace import labobjects, permissions, versions
 from dnsrace.controlplane import identities, processes
 from dnsrace.controlplane import pki as pkimod
 from dnsrace.controlplane.lab import DNS_ZONES, NAMESPACE, ComponentState, LabState
+from mockaws.settings import SERVICES as MOCK_SERVICES
 
 _PORT_KINDS: dict[str, tuple[int, ...]] = {"dns": (socket.SOCK_DGRAM, socket.SOCK_STREAM)}
 _ATTEMPTS = 3
-# the dependent services, in the order a scenario resets them (each depends on those before it)
-MOCK_SERVICES = ("netmgr", "dwfm", "ec2", "nlb", "clients")
 TOKEN_SECONDS = 30 * 86400  # the operators' tokens outlive any lab session (as the lab's PKI)
 
 
