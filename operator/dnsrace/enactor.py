@@ -317,7 +317,7 @@ class SlowWrites:
 
 def main() -> None:
     threading.current_thread().name = f"enactor-{os.environ.get(ENACTOR_ID_ENV, '?')}"
-    telemetry.run_operator()
+    telemetry.run_operator(f"enactor-{os.environ.get(ENACTOR_ID_ENV, '?')}")
 
 
 if __name__ == "__main__":

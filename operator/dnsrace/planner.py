@@ -135,7 +135,7 @@ def planner_loop(
 
 
 def main() -> None:
-    telemetry.run_operator()
+    telemetry.run_operator("planner")
 
 
 if __name__ == "__main__":

@@ -335,7 +335,7 @@ def series_configmap(name: str) -> str:
 
 
 def main() -> None:
-    telemetry.run_operator()
+    telemetry.run_operator("scenario-controller")
 
 
 if __name__ == "__main__":

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import sys
 import time
-from typing import Any
+from typing import Any, cast
 
 import kopf
 import prometheus_client
@@ -34,13 +35,23 @@ def start_metrics() -> int | None:
     return int(port)
 
 
-def run_operator() -> None:
+def operator_identity(component: str) -> str:
+    """The operator's kopf identity, `<component>@<host>` (the pod's name on kind).
+
+    Given explicitly because kopf's default asks `getpass.getuser()`, which raises KeyError in
+    a container whose numeric user has no passwd entry (the image runs as 65532)."""
+    return f"{component}@{socket.gethostname()}"
+
+
+def run_operator(component: str) -> None:
     """Run the kopf operator whose handlers the calling module registered: standalone (no
     peering), in the lab's namespace, JSON logs, kopf's liveness endpoint if one is given."""
     from dnsrace import kube
 
     kopf.configure(log_format=kopf.LogFormat.JSON)
     kopf.run(
+        # kopf's Identity is a NewType of str it does not export
+        identity=cast(Any, operator_identity(component)),
         standalone=True,
         namespaces=[kube.namespace()],
         liveness_endpoint=os.environ.get("DNSRACE_LIVENESS"),
