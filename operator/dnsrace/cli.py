@@ -221,12 +221,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "repair", help="restore every endpoint from the newest plan (the manual fix)"
     ).set_defaults(func=cmd_repair)
-    p = sub.add_parser("check", help="explore every interleaving on in-memory stores")
+    p = sub.add_parser(
+        "check", help="explore every interleaving of store requests on the in-memory twins"
+    )
     p.add_argument(
         "--protocol",
-        choices=["unguarded", "guarded", "cleanup-only"],
         default="unguarded",
-        help="cleanup-only: the unguarded walk with a guarded clean-up (checker only)",
+        help="unguarded, guarded, guarded-v1 (the first fix) or cleanup-only (checker only: "
+        "the unguarded walk with a guarded clean-up); a comma list gives one per enactor "
+        "(mixed protocols), e.g. guarded,guarded,unguarded",
     )
     p.add_argument("--enactors", type=int, default=3)
     p.add_argument("--plans", type=int, default=5)
@@ -234,7 +237,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--endpoints", type=int, default=2, help="how many of the regional plan's endpoints"
     )
+    p.add_argument(
+        "--endpoint-change",
+        type=int,
+        default=0,
+        metavar="G",
+        help="from plan generation G on, the first endpoint leaves the plan and a new one joins",
+    )
     p.add_argument("--max-states", type=int, default=5_000_000)
+    p.add_argument(
+        "--first", action="store_true", help="stop at the first depth that violates an invariant"
+    )
     p.add_argument("--json", action="store_true")
     p.add_argument("--export", metavar="FILE", help="write the first violation as a Scenario")
     p.add_argument(

@@ -2,8 +2,11 @@
 
 Each process runs standalone with its own identity (`DNSRACE_ENACTOR_ID`) and its own kopf
 storage prefix. It follows its `Enactor` object (protocol, keep, faults, paused) and runs the
-protocol of `dnsrace.core.protocol` step by step against the record store (etcd) and the plan
-store (DNSPlans, watch-fed), applying injected faults between steps. Notable steps become
+protocol of `dnsrace.core.protocol` move by move: decide from its watch-fed plan view, send one
+store request (`RecordStore.execute` on etcd, or a DNSPlan delete), absorb the answer; the very
+moves the checker interleaves. Injected faults apply between moves. Single-stepped (a replay's
+`stepGate`), it holds its plan view and delivers watch events only up to `viewGate`, so its view
+lags exactly as the replayed trace says. Notable steps become
 Kubernetes Events on the plans, JSON log lines and Prometheus metrics; its status shows the
 phase and the generation it carries and last applied."""
 
@@ -20,7 +23,8 @@ from kubernetes import client
 
 from dnsrace import kube, telemetry
 from dnsrace.core.faults import Fault, due, parse_faults
-from dnsrace.core.protocol import Enactor, EnactorState, Event, Phase, Protocol
+from dnsrace.core.protocol import Enactor, EnactorState, Event, Pc, Protocol, move
+from dnsrace.core.requests import DeletePlan, Request, Response
 from dnsrace.stores.plans import CachedPlanStore, KubePlanStore
 from dnsrace.stores.records import EtcdRecordStore
 
@@ -52,6 +56,9 @@ _EVENT_REASONS = {
     "repaired": ("Normal", "EndpointRepaired"),
     "cas-conflict": ("Normal", "CASConflict"),
     "skipped-newer": ("Normal", "SkippedNewer"),
+    "plan-retired": ("Normal", "PlanRetired"),
+    "retire-refused": ("Normal", "RetireRefused"),
+    "abandoned": ("Normal", "PlanAbandoned"),
 }
 
 
@@ -132,23 +139,24 @@ class Runner:
         self.report()
         while not stopped:
             gate = self.spec.get("stepGate")
-            if gate is not None and self.steps_taken >= int(gate):
-                # single-stepping (scenario replays): wait until the next step is granted
-                self.report(
-                    phase=self.state.phase.value,
-                    stepsTaken=self.steps_taken,
-                    newestSeen=self.newest_seen(),
-                    cachedGenerations=self.cached(),
-                )
-                stopped.wait(0.02)
-                continue
-            if self.state.phase is Phase.IDLE:
+            if gate is None:
+                self.plans.release()
+            else:
+                self.plans.hold()
+                if self.steps_taken >= int(gate):
+                    # single-stepping (scenario replays): wait until the next move is granted
+                    self.report_view(phase=self.state.phase, stepsTaken=self.steps_taken)
+                    stopped.wait(0.02)
+                    continue
+                view_gate = self.spec.get("viewGate")
+                if view_gate is not None and not self.plans.deliver_until(
+                    {int(g) for g in view_gate}
+                ):
+                    stopped.wait(0.02)  # the watch events it must see have not arrived yet
+                    continue
+            if self.state.pc is Pc.IDLE:
                 if self.spec.get("paused"):
-                    self.report(
-                        phase="Paused",
-                        newestSeen=self.newest_seen(),
-                        cachedGenerations=self.cached(),
-                    )
+                    self.report_view(phase="Paused")
                     stopped.wait(0.05)
                     continue
                 self.plans.changed.clear()
@@ -156,29 +164,34 @@ class Runner:
                 self.apply(fault, stopped)
                 if stopped:
                     return
-            enactor = self.enactor()
             before = self.state
-            records = SlowWrites(self.records, self.faults(), stopped, self)
-            self.state, events = enactor.step(self.state, self.plans, records)
-            just_picked = before.phase is Phase.IDLE and self.state.phase is Phase.WALKING
+            self.state, events, _ = move(self.enactor(), before, self.plans.list(), self.execute)
+            just_picked = any(e.kind == "picked" for e in events)
             for event in events:
                 self.publish(event)
             if events or self.state != before:
                 self.steps_taken += 1
             if gate is not None:
-                self.report(
-                    phase=self.state.phase.value,
-                    stepsTaken=self.steps_taken,
-                    newestSeen=self.newest_seen(),
-                    cachedGenerations=self.cached(),
-                )
-            elif self.state.phase is Phase.IDLE:
-                self.report(
-                    phase="Idle", newestSeen=self.newest_seen(), cachedGenerations=self.cached()
-                )
+                self.report_view(phase=self.state.phase, stepsTaken=self.steps_taken)
+            elif self.state.pc is Pc.IDLE and self.state == before:
+                self.report_view(phase="Idle")
                 self.plans.changed.wait(float(self.spec.get("pollSeconds", 1.0)))
-            elif before.phase is not self.state.phase or just_picked:
-                self.report(phase=self.state.phase.value)
+            elif before.phase != self.state.phase or just_picked:
+                self.report(phase=self.state.phase)
+
+    def execute(self, request: Request) -> Response:
+        """One store request: a DNSPlan delete through the API, anything else to etcd."""
+        if isinstance(request, DeletePlan):
+            return self.plans.delete(request.plan, request.precondition)
+        return self.records.execute(request)
+
+    def report_view(self, **fields: Any) -> None:
+        self.report(
+            newestSeen=self.newest_seen(),
+            cachedGenerations=self.cached(),
+            viewHeld=self.plans.held,
+            **fields,
+        )
 
     def cached(self) -> list[int]:
         return sorted(p.generation for p in self.plans.list())
@@ -194,7 +207,18 @@ class Runner:
             self.report(message=f"crash fault at {where}")
             telemetry.emit("crash-fault", enactor=self.name, at=where)
             os._exit(CRASH_EXIT_CODE)
-        if fault.delay_seconds and fault.at != "write":
+        if fault.at == "write":
+            # the incident's unusually slow, retried updates: between the read and the write
+            for attempt in range(1, max(fault.retries, 1) + 1):
+                telemetry.emit(
+                    "slow-write",
+                    enactor=self.name,
+                    endpoint=self.state.seen.name if self.state.seen else "",
+                    attempt=attempt,
+                    seconds=fault.delay_seconds,
+                )
+                stopped.wait(fault.delay_seconds)
+        elif fault.delay_seconds:
             telemetry.emit("fault-delay", enactor=self.name, at=where, seconds=fault.delay_seconds)
             stopped.wait(fault.delay_seconds)
         if fault.pause:
@@ -278,41 +302,6 @@ class Runner:
         if changed:
             kube.patch_status(self.api, "enactors", self.ns, self.name, changed)
             self.reported.update(changed)
-
-
-class SlowWrites:
-    """A record store whose writes to matching endpoints first suffer `retries` simulated
-    conflicts of `delay_seconds` each (the incident's unusually slow, retried updates)."""
-
-    def __init__(
-        self,
-        inner: EtcdRecordStore,
-        faults: list[Fault],
-        stopped: kopf.DaemonStopped,
-        runner: Runner,
-    ) -> None:
-        self.inner, self.stopped, self.runner = inner, stopped, runner
-        self.slow = [f for f in faults if f.at == "write"]
-        self.read, self.read_all = inner.read, inner.read_all
-        self.clear_keys_of_plans, self.names, self.delete = (
-            inner.clear_keys_of_plans,
-            inner.names,
-            inner.delete,
-        )
-
-    def write(self, record: Any, expect_revision: int | None) -> bool:
-        for fault in self.slow:
-            if fault.endpoint in ("", record.name):
-                for attempt in range(1, max(fault.retries, 1) + 1):
-                    telemetry.emit(
-                        "slow-write",
-                        enactor=self.runner.name,
-                        endpoint=record.name,
-                        attempt=attempt,
-                        seconds=fault.delay_seconds,
-                    )
-                    self.stopped.wait(fault.delay_seconds)
-        return self.inner.write(record, expect_revision)
 
 
 def main() -> None:

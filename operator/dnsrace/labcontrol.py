@@ -175,6 +175,7 @@ class LabControl:
             self.plans.delete(plan, precondition=False)
         for name in self.records.names():
             self.records.delete(name)
+        self.records.clear_retired()
 
     def events_since(self, since: float, reasons: set[str] | None = None) -> list[LabEvent]:
         return events_since(self.core, self.ns, since, reasons)

@@ -5,10 +5,20 @@ automation), and the record then points at a plan that exists, so enactors can m
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
-from dnsrace.core.plans import newest
-from dnsrace.core.protocol import PlanStore
-from dnsrace.core.records import EndpointRecord, RecordStore
+from dnsrace.core.plans import Plan, newest
+from dnsrace.core.records import EndpointRecord, Observed
+
+
+class PlanLister(Protocol):
+    def list(self) -> list[Plan]: ...
+
+
+class RecordWriter(Protocol):
+    def read(self, name: str) -> Observed: ...
+    def write(self, record: EndpointRecord, expect_revision: int | None) -> bool: ...
+
 
 REPAIRER = "operator"
 
@@ -24,7 +34,7 @@ class NothingToRepairFrom(RuntimeError):
     pass
 
 
-def repair(plans: PlanStore, records: RecordStore) -> list[Repaired]:
+def repair(plans: PlanLister, records: RecordWriter) -> list[Repaired]:
     plan = newest(plans.list())
     if plan is None:
         raise NothingToRepairFrom("no DNSPlan exists to repair from; let the planner create one")

@@ -46,8 +46,10 @@ class Run:
 
 def prepare(spec: Mapping[str, Any], known: Sequence[str] = labobjects.ENACTORS) -> Run:
     protocol = str(spec.get("protocol", ""))
-    if protocol not in ("unguarded", "guarded"):
-        raise ScenarioInvalid(f"spec.protocol must be unguarded or guarded, not {protocol!r}")
+    if protocol not in ("unguarded", "guarded", "guarded-v1"):
+        raise ScenarioInvalid(
+            f"spec.protocol must be unguarded, guarded or guarded-v1, not {protocol!r}"
+        )
     keep = int(spec.get("keep", 2))
     endpoints = tuple(spec.get("endpoints") or DEFAULT_ENDPOINTS)
     enactors = list(spec.get("enactors") or [{"name": n} for n in known])
@@ -87,7 +89,8 @@ def prepare(spec: Mapping[str, Any], known: Sequence[str] = labobjects.ENACTORS)
         gated = False
     elif spec.get("replay"):
         actors = [str(s["actor"]) for s in spec["replay"]]
-        steps = _replay_steps(actors, known, "spec.replay")
+        views = [s.get("view") for s in spec["replay"]]
+        steps = _replay_steps(actors, known, "spec.replay", views)
         gated = True
     elif spec.get("randomSchedule"):
         rs = spec["randomSchedule"]
@@ -100,7 +103,8 @@ def prepare(spec: Mapping[str, Any], known: Sequence[str] = labobjects.ENACTORS)
             max_delay=float(rs.get("maxDelaySeconds", 6)),
         )
         outcome = simulate(int(spec["seed"]), cfg)
-        steps = _replay_steps(outcome.actors, known, "spec.randomSchedule")
+        # simulated views are always current: each move sees every plan the API has
+        steps = _replay_steps(outcome.actors, known, "spec.randomSchedule", current_views=True)
         gated = True
         simulated = {
             "outage": outcome.outage_at_end,
@@ -134,7 +138,13 @@ def _services(spec: Mapping[str, Any]) -> dict[str, Any] | None:
     return dict(spec["services"] or {})
 
 
-def _replay_steps(actors: Sequence[str], known: Sequence[str], where: str) -> tuple[Step, ...]:
+def _replay_steps(
+    actors: Sequence[str],
+    known: Sequence[str],
+    where: str,
+    views: Sequence[Any] | None = None,
+    current_views: bool = False,
+) -> tuple[Step, ...]:
     out: list[Step] = []
     created = 0
     for i, actor in enumerate(actors):
@@ -142,7 +152,13 @@ def _replay_steps(actors: Sequence[str], known: Sequence[str], where: str) -> tu
             created += 1
             out.append({"planner": {"produceUntil": created}})
         elif actor in known:
-            out.append({"grant": actor})
+            view = views[i] if views is not None else None
+            grant: dict[str, Any] = {"grant": actor}
+            if view is not None:
+                grant["view"] = [int(g) for g in view]
+            elif current_views:
+                grant["view"] = "current"
+            out.append(grant)
         else:
             raise ScenarioInvalid(f"{where}[{i}].actor: no enactor {actor!r}")
     return tuple(out)
@@ -183,11 +199,23 @@ class Engine:
             status = self.control.enactor_status(name)
             gate = int(status.get("stepsTaken", 0)) if self.run.gated else None
             # a choreography starts with every enactor paused: its steps say who moves when
-            self.control.enactor(name, stepGate=gate, paused=not self.run.gated)
+            self.control.enactor(name, stepGate=gate, viewGate=None, paused=not self.run.gated)
+        if self.run.gated:
+            # a replay's views lag as the trace says: each enactor holds its view before the
+            # first plan exists, and takes watch events only when a grant delivers them
+            for name in labobjects.ENACTORS:
+                self._wait_held(name)
         self.note(
             "Reset",
             f"plans and records cleared; protocol {self.run.protocol}, keep "
             f"{self.run.keep}; plans will start after g{base}",
+        )
+
+    def _wait_held(self, name: str) -> None:
+        wait_for(
+            lambda: bool(self.control.enactor_status(name).get("viewHeld")),
+            self.timeout,
+            f"enactor {name} to hold its plan view",
         )
 
     def start_faults(self, enactors: Sequence[Mapping[str, Any]]) -> None:
@@ -205,7 +233,7 @@ class Engine:
         elif "waitFor" in step:
             self._wait(step["waitFor"])
         elif "grant" in step:
-            self._grant(str(step["grant"]), index)
+            self._grant(str(step["grant"]), index, step.get("view"))
         elif "services" in step:
             self._services(step["services"])
         elif "repair" in step:
@@ -283,23 +311,24 @@ class Engine:
             time.sleep(float(w["seconds"]))
         self.note("Observed", "observed: " + ", ".join(f"{k}={v}" for k, v in w.items()))
 
-    def _grant(self, name: str, index: int) -> None:
-        """One protocol step of `name`, exactly: once its plan cache matches the API."""
+    def _grant(self, name: str, index: int, view: Any = None) -> None:
+        """One move of `name`, exactly, with its plan view holding the generations the trace
+        says (relative to the run's base), or every plan the API has ("current")."""
         c, t = self.control, self.timeout
         pending = self.progress.get("pendingGrant") or {}
         if pending.get("index") == index:
             target = int(pending["target"])
         else:
-            want = sorted(p.generation for p in c.plans.list())
-            wait_for(
-                lambda: c.enactor_status(name).get("cachedGenerations", []) == want,
-                t,
-                f"enactor {name} to see exactly the plans {want}",
-            )
+            if view == "current":
+                gate: list[int] | None = sorted(p.generation for p in c.plans.list())
+            elif view is not None:
+                gate = [self.base + int(g) for g in view]
+            else:
+                gate = None
             target = int(c.enactor_status(name).get("stepsTaken", 0)) + 1
             self.progress["pendingGrant"] = {"index": index, "target": target}
             self.save({"pendingGrant": self.progress["pendingGrant"]})
-            c.enactor(name, stepGate=target, paused=False)
+            c.enactor(name, stepGate=target, viewGate=gate, paused=False)
         wait_for(
             lambda: int(c.enactor_status(name).get("stepsTaken", 0)) >= target,
             t,
@@ -318,6 +347,6 @@ class Engine:
     def finish(self) -> None:
         """Release single-stepping; leave the planner paused so the end state stays to see."""
         for name in labobjects.ENACTORS:
-            self.control.enactor(name, stepGate=None)
+            self.control.enactor(name, stepGate=None, viewGate=None)
         if self.run.gated:
             self.settle()

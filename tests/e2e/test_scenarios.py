@@ -294,3 +294,39 @@ def test_an_exported_check_trace_replays_on_the_live_lab(
     assert verdict["emptyRecordObserved"] is True
     assert verdict["activePlanDeletions"] == 1
     kubectl("delete", "scenario", name, "-n", NS)
+
+
+def test_the_first_fix_lag_counterexample_replays_live(
+    lab_defaults: lab.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi, tmp_path: Path
+) -> None:
+    """`dnsrace check --protocol guarded-v1` finds a, whose plan view has not been delivered
+    g2, "repairing" the regional endpoint back to g1. Replayed request for request, with a's
+    view held at {g1} by the replay, the live guarded-v1 enactor does the same."""
+    trace = tmp_path / "lag.yaml"
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dnsrace.cli",
+            "check",
+            "--protocol",
+            "guarded-v1",
+            "--first",
+            "--export",
+            str(trace),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 1, res.stderr
+    assert "view: [1]" in trace.read_text()
+    name = apply_and_wait(kubectl, trace)
+    st = status_of(crd, name)
+    assert condition(st, "VerdictPassed")["status"] == "True", st["verdict"]["failures"]
+    verdict = st["verdict"]
+    # the probe saw the regional endpoint go back a generation, and the enactor said why
+    assert verdict["regressions"] >= 1
+    assert verdict["staleOverwrites"] >= 1
+    assert verdict["finalRecord"]["answer"] == "NOERROR"
+    kubectl("delete", "scenario", name, "-n", NS)

@@ -12,8 +12,9 @@ from dnsrace.core.records import (
     skydns_dir,
     target_key,
 )
+from dnsrace.core.records import name_of_key as _name_of_key
 from dnsrace.stores.etcd import prefix_end
-from dnsrace.stores.records import MemoryRecordStore, _name_of_key
+from dnsrace.stores.records import MemoryRecordStore
 
 
 def test_skydns_layout() -> None:

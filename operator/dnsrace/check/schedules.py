@@ -1,6 +1,7 @@
-"""Seeded random fault schedules, run as a discrete-event simulation over the same core steps
-on in-memory stores. A seed fixes everything: which enactor suffers which delays where, how
-long each step takes, when each enactor first wakes. Simulated time, not wall time: a seed
+"""Seeded random fault schedules, run as a discrete-event simulation over the same protocol
+moves (one store request each) on the in-memory twins; every view is current (no lag). A seed
+fixes everything: which enactor suffers which delays where, how long each move takes, when each
+enactor first wakes. Simulated time, not wall time: a seed
 gives the same interleaving on every machine and every run."""
 
 from __future__ import annotations
@@ -9,10 +10,18 @@ import heapq
 import random
 from dataclasses import dataclass, field
 
-from dnsrace.check.explorer import ENACTOR_NAMES, Config, World, violations_of
+from dnsrace.check.explorer import (
+    ENACTOR_NAMES,
+    Config,
+    World,
+    endpoints_in,
+    executor,
+    violations_between,
+)
 from dnsrace.core.faults import POINTS, Fault, due
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGIONAL_ENDPOINT
-from dnsrace.core.protocol import Enactor, EnactorState, Event, Phase, Protocol
+from dnsrace.core.protocol import Enactor, EnactorState, Event, Pc, Protocol, move
+from dnsrace.stores.memetcd import MemoryEtcd
 from dnsrace.stores.plans import MemoryPlanStore
 from dnsrace.stores.records import MemoryRecordStore
 
@@ -66,8 +75,10 @@ def simulate(seed: int, cfg: ScheduleConfig) -> Outcome:
     rng = random.Random(seed)
     faults = random_faults(rng, cfg)
     outcome = Outcome(seed, faults)
-    world = World(Config(cfg.protocol, cfg.enactors, cfg.plans, cfg.keep, DEFAULT_ENDPOINTS))
-    plans, records = MemoryPlanStore(), MemoryRecordStore()
+    world = World(Config((cfg.protocol,) * cfg.enactors, cfg.plans, cfg.keep, DEFAULT_ENDPOINTS))
+    kv = MemoryEtcd()
+    plans, records = MemoryPlanStore(), MemoryRecordStore(kv)
+    execute = executor(records, plans)
     names = ENACTOR_NAMES[: cfg.enactors]
     enactors = {n: Enactor(n, cfg.protocol, cfg.keep) for n in names}
     states = {n: EnactorState() for n in names}
@@ -83,7 +94,7 @@ def simulate(seed: int, cfg: ScheduleConfig) -> Outcome:
         seq += 1
     created = 0
     horizon = cfg.plans * cfg.cadence + cfg.max_delay * 8 + 10
-    snapshot = world.read_back(0, plans, records, [])
+    snapshot = endpoints_in(_kvs(kv))
     while queue:
         now, _, actor = heapq.heappop(queue)
         if now > horizon:
@@ -106,29 +117,30 @@ def simulate(seed: int, cfg: ScheduleConfig) -> Outcome:
                 heapq.heappush(queue, (now + sum(map(_delay, pending)), seq, actor))
                 seq += 1
                 continue
-            new, events = enactors[actor].step(state, plans, records)
-            just_picked[actor] = state.phase is Phase.IDLE and new.phase is Phase.WALKING
+            new, events, _ = move(enactors[actor], state, plans.list(), execute)
+            just_picked[actor] = any(e.kind == "picked" for e in events)
             states[actor] = new
             busy = new != state
             if busy or events:
                 outcome.actors.append(actor)
             wait = rng.uniform(*cfg.step_seconds) if busy else cfg.poll_seconds
-            if (
-                busy
-                or created < cfg.plans
-                or any(s.phase is not Phase.IDLE for s in states.values())
-            ):
+            if busy or created < cfg.plans or any(s.pc is not Pc.IDLE for s in states.values()):
                 heapq.heappush(queue, (now + wait, seq, actor))
                 seq += 1
         outcome.steps += 1
         outcome.stale_overwrites += sum(e.stale_overwrite for e in events)
         outcome.active_plan_deletions += sum(e.active_plan_deleted for e in events)
-        after = world.read_back(created, plans, records, [])
-        outcome.violations |= {inv for inv, _ in violations_of(world.config, snapshot, after)}
+        after = endpoints_in(_kvs(kv))
+        alive = {p.name for p in plans.list()}
+        outcome.violations |= {inv for inv, _ in violations_between(snapshot, after, alive)}
         snapshot = after
     regional = records.read(REGIONAL_ENDPOINT)
     outcome.outage_at_end = regional.record is not None and regional.empty
     return outcome
+
+
+def _kvs(kv: MemoryEtcd) -> tuple[tuple[bytes, bytes, int, int], ...]:
+    return tuple((k.key, k.value, k.mod_revision, k.create_revision) for k in kv.kvs.values())
 
 
 def _gen(state: EnactorState) -> int:

@@ -1,6 +1,6 @@
-"""Faults as data: where in the enactor's steps a delay, a pause, slow retried writes or a
-crash is injected. Parsing and matching are pure; the operator applies them at the store
-boundaries (before a step runs)."""
+"""Faults as data: where between an enactor's store requests a delay, a pause, slow retried
+writes or a crash is injected. Parsing and matching are pure; the operator applies them before
+the move they precede (so between two requests, where the checker interleaves too)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dnsrace.core.protocol import EnactorState, Phase
+from dnsrace.core.protocol import EnactorState, Pc
 
 POINTS = ("after-pick", "before-write", "write", "before-cleanup")
 
 
 @dataclass(frozen=True)
 class Fault:
-    """`at` after-pick: between the freshness check and the first write. before-write: before
-    the write of `endpoint` (every endpoint when empty). write: that endpoint's write is slow,
-    `retries` conflicts of `delay_seconds` each before it lands. before-cleanup: before the
-    clean-up step. `pause` waits until the fault is removed (or its pause set false)."""
+    """`at` after-pick: between the freshness check and the first endpoint's read. before-write:
+    before the read that starts the write of `endpoint` (every endpoint when empty). write:
+    that endpoint's write is slow: between its read and its write request, `retries` conflicts
+    of `delay_seconds` each. before-cleanup: before the clean-up's first request. `pause` waits
+    until the fault is removed (or its pause set false)."""
 
     at: str
     endpoint: str = ""
@@ -57,12 +58,14 @@ def parse_faults(raw: Iterable[Mapping[str, Any]] | None) -> list[Fault]:
 
 
 def due(faults: Sequence[Fault], state: EnactorState, just_picked: bool) -> list[Fault]:
-    """The faults that apply before the step `state` is about to take."""
-    if state.phase is Phase.CLEANUP:
+    """The faults that apply before the move `state` is about to make."""
+    if state.pc is Pc.CLEANUP:
         return [f for f in faults if f.at == "before-cleanup"]
-    if state.phase is not Phase.WALKING or state.plan is None:
+    if state.plan is None or state.pc not in (Pc.READING, Pc.WRITING):
         return []
     endpoint = state.plan.endpoints[state.index]
+    if state.pc is Pc.WRITING:
+        return [f for f in faults if f.at == "write" and f.endpoint in ("", endpoint)]
     out = [f for f in faults if f.at == "after-pick" and just_picked]
-    out += [f for f in faults if f.at in ("before-write", "write") and f.endpoint in ("", endpoint)]
+    out += [f for f in faults if f.at == "before-write" and f.endpoint in ("", endpoint)]
     return out

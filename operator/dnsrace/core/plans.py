@@ -21,14 +21,15 @@ DEFAULT_ENDPOINTS = (
 
 @dataclass(frozen=True)
 class Plan:
-    """One DNSPlan: an immutable snapshot. `version` is the store's concurrency token
-    (Kubernetes resourceVersion), used only for preconditioned deletes."""
+    """One DNSPlan: an immutable snapshot. `uid` is the object's identity, which a guarded
+    delete takes as its precondition (the spec is immutable, so the resourceVersion, which
+    status writes move, says nothing a delete needs)."""
 
     name: str
     generation: int
     endpoints: tuple[str, ...]
     targets: tuple[Target, ...]
-    version: str = ""
+    uid: str = ""
 
 
 def plan_name(region: str, generation: int) -> str:

@@ -1,72 +1,133 @@
-"""The Enactor protocol as atomic steps, shared by the live operators and the interleaving
-checker. One call of `step` does exactly one thing against the stores (a pick, one endpoint's
-write, or a clean-up), so a scheduler can interleave enactors step by step.
+"""The Enactor protocols as a sans-I/O state machine, shared by the live operators and the
+interleaving checker. An enactor's move is: `decide` (from its local state and its own view of
+the plans) the next store request, the store answers, `absorb` the answer. Each request is one
+store request (`dnsrace.core.requests`), so the checker interleaves enactors exactly where the
+live enactors can be interleaved; `decide` reads the view at most once per move, and `absorb`
+never reads it, so a view that changes between requests is modelled too.
 
-Two protocols:
+Protocols (`Protocol`):
 
-- UNGUARDED (faithful to the incident): the freshness check is made once, at the pick; each
-  endpoint write is unconditional; clean-up deletes plans more than `keep` generations older than
-  the one just applied and clears the record keys that point at them; a record whose active plan
-  is gone is left alone ("stuck"): nothing repairs it.
-- GUARDED: every write is a compare-and-swap on the endpoint's revision that never moves an
-  endpoint to an older generation (a refused CAS is counted and decided again after a re-read);
-  an empty or orphaned endpoint is repaired from the newest plan; clean-up never deletes a plan
-  a record still uses, deletes with a version precondition, and never clears a record.
+- UNGUARDED (faithful to the incident): freshness is checked once, at the pick (newer than what
+  this enactor applied and than the first endpoint); each endpoint is read, then written
+  unconditionally; clean-up deletes plans more than `keep` generations older than the one just
+  applied, then deletes the record keys written from them; an endpoint whose active plan is not
+  in the enactor's view is left alone ("stuck"): nothing repairs it.
+- GUARDED_V1 (the first fix, kept to show it was not enough): CAS writes that never move an
+  endpoint to an older generation, except that an empty or *orphaned* endpoint (its plan not in
+  the view) is "repaired" from the newest plan in the view; clean-up skips plans a record uses
+  in its snapshot, then deletes with a precondition. With a lagging view, "orphaned" is "not yet
+  seen", and the repair moves an endpoint back (I2); "in use" and "delete" are two requests.
+- GUARDED (the fix): every write is a CAS (metadata and keys unchanged since the read) that
+  only moves an endpoint to a newer generation (or re-fills an empty one at the same), and only
+  while the plan is not retired; it never consults the view, so lag cannot mislead it. Clean-up
+  decides "in use" and "retired" in one record-store transaction (`RetirePlan`: no endpoint's
+  metadata changed since the snapshot that showed the plan unused), and only then deletes the
+  DNSPlan. No record is ever cleared and no empty target set is written.
+- CLEANUP_ONLY (checker only): the unguarded walk with the first fix's clean-up, to show that a
+  clean-up guard alone does not keep I2.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Protocol as Interface
 
 from dnsrace.core.plans import Plan, cleanup_candidates, newest
-from dnsrace.core.records import EndpointRecord, Observed, RecordStore
+from dnsrace.core.records import EndpointRecord, Observed
+from dnsrace.core.requests import (
+    ClearKeys,
+    DeletePlan,
+    ReadAll,
+    ReadEndpoint,
+    Request,
+    Response,
+    RetirePlan,
+    Snapshot,
+    WriteEndpoint,
+    WriteResult,
+)
 
 
 class Protocol(StrEnum):
     UNGUARDED = "unguarded"
     GUARDED = "guarded"
-    # Checker-only: the unguarded walk with a guarded clean-up (clean-up serialised against
-    # records in use), to show that guarding clean-up alone does not keep I2.
+    GUARDED_V1 = "guarded-v1"
     CLEANUP_ONLY = "cleanup-only"
 
     @property
-    def guards_writes(self) -> bool:
-        return self is Protocol.GUARDED
+    def cas_writes(self) -> bool:
+        return self in (Protocol.GUARDED, Protocol.GUARDED_V1)
+
+
+class Pc(StrEnum):
+    """Where an enactor is: what its next move does."""
+
+    IDLE = "Idle"  # pick the newest plan of the view
+    PICKING = "Picking"  # answer of the freshness read (unguarded) or the audit (guarded)
+    READING = "Reading"  # read endpoint `index`
+    WRITING = "Writing"  # write endpoint `index` over `seen`
+    CLEANUP = "CleaningUp"  # choose candidates from the view, read every record
+    DELETING = "Deleting"  # work through `todo`
+    CLEARING = "Clearing"  # unguarded: delete keys of deleted plans (`clears`)
 
     @property
-    def guards_cleanup(self) -> bool:
-        return self is not Protocol.UNGUARDED
-
-
-class PlanStore(Interface):
-    def list(self) -> list[Plan]: ...
-    def delete(self, plan: Plan, precondition: bool) -> bool: ...
-
-
-class Phase(StrEnum):
-    IDLE = "Idle"
-    WALKING = "Walking"
-    CLEANUP = "CleaningUp"
+    def phase(self) -> str:
+        """The coarse phase shown in Enactor status."""
+        if self in (Pc.IDLE, Pc.PICKING):
+            return "Idle"
+        if self in (Pc.READING, Pc.WRITING):
+            return "Walking"
+        return "CleaningUp"
 
 
 @dataclass(frozen=True)
 class EnactorState:
-    """What one enactor carries between steps (hashable: the checker stores it)."""
+    """What one enactor carries between moves (hashable: the checker stores it)."""
 
-    phase: Phase = Phase.IDLE
+    pc: Pc = Pc.IDLE
     plan: Plan | None = None
-    index: int = 0  # next endpoint of plan.endpoints to write
+    index: int = 0  # the endpoint of plan.endpoints being written
     last_applied: int = 0
+    seen: Observed | None = None  # the read a write follows
+    alive: frozenset[str] = frozenset()  # guarded-v1's audit: the view's plans at the pick
+    snapshot: int = 0  # guarded clean-up: the revision of the snapshot it decided on
+    todo: tuple[tuple[Plan, str, tuple[str, ...]], ...] = ()  # (plan, action, endpoints using it)
+    deleted: tuple[str, ...] = ()  # unguarded: plans this clean-up deleted
+    clears: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()  # (name, keys, plans)
+
+    @property
+    def phase(self) -> str:
+        return self.pc.phase
+
+    def revisions(self) -> list[int]:
+        out = [self.snapshot] if self.snapshot else []
+        if self.seen is not None:
+            out.append(self.seen.revision)
+            out += [rev for _, rev, _ in self.seen.keys]
+        return out
+
+    def renumber(self, f: Callable[[int], int]) -> EnactorState:
+        """The same state with every store revision it holds mapped through `f` (the checker's
+        canonical form: only the order of revisions matters to the protocol)."""
+        if self.seen is None and not self.snapshot:
+            return self
+        seen = self.seen
+        if seen is not None:
+            seen = replace(
+                seen,
+                revision=f(seen.revision) if seen.revision else 0,
+                keys=tuple((k, f(rev), p) for k, rev, p in seen.keys),
+            )
+        return replace(self, seen=seen, snapshot=f(self.snapshot) if self.snapshot else 0)
 
 
 @dataclass(frozen=True)
 class Event:
-    """Something a step did, for the timeline, Events, metrics and the checker's traces.
+    """Something a move did, for the timeline, Events, metrics and the checker's traces.
 
-    kinds: picked, not-fresh, wrote, skipped-newer, cas-conflict, stuck, repaired,
-    plan-deleted, delete-refused, record-cleared, finished."""
+    kinds: picked, wrote, repaired, skipped-newer, cas-conflict, stuck, plan-retired,
+    retire-refused, plan-deleted, delete-refused, record-cleared, finished."""
 
     kind: str
     enactor: str
@@ -80,7 +141,7 @@ class Event:
 
     @property
     def stale_overwrite(self) -> bool:
-        return self.kind == "wrote" and self.previous > self.generation
+        return self.kind in ("wrote", "repaired") and self.previous > self.generation
 
     @property
     def active_plan_deleted(self) -> bool:
@@ -92,9 +153,9 @@ class Event:
             return f"{who} picks plan {g} (freshness check passes)"
         if self.kind in ("wrote", "repaired"):
             was = f"g{self.previous} (by {self.previous_enactor})" if self.previous else "nothing"
-            if self.kind == "repaired":
-                return f"{who} repairs {ep} from newest plan {g} (it had {was})"
             stale = "STALE OVERWRITE: " if self.stale_overwrite else ""
+            if self.kind == "repaired":
+                return f"{stale}{who} repairs {ep} from newest plan {g} (it had {was})"
             return f"{stale}{who} writes {g} on {ep}, replacing {was}"
         if self.kind == "plan-deleted":
             active = f"; it is ACTIVE on {', '.join(self.active_on)}" if self.active_on else ""
@@ -107,223 +168,405 @@ class Event:
             return f"{who} CAS refused on {ep} (re-read, decide again)"
         if self.kind == "skipped-newer":
             return f"{who} skips {ep}: it already has g{self.previous} > {g}"
+        if self.kind == "plan-retired":
+            return f"{who} retires plan {self.plan} (no record uses it)"
+        if self.kind == "retire-refused":
+            return f"{who} does not retire {self.plan}: records changed since its snapshot"
+        if self.kind == "abandoned":
+            return f"{who} abandons {g}: the plan was retired meanwhile"
         if self.kind == "finished":
             return f"{who} applied {g} to every endpoint; clean-up done"
         return f"{who} {self.kind} {self.plan} {self.detail}".strip()
 
 
-def _record(plan: Plan, name: str, enactor: str) -> EndpointRecord:
+def record_of(plan: Plan, name: str, enactor: str) -> EndpointRecord:
     return EndpointRecord(name, plan.generation, plan.name, enactor, plan.targets)
 
 
 @dataclass(frozen=True)
+class Move:
+    """What `decide` chose: the new local state, events so far, and the request to send (None:
+    the move was local only, or there is nothing to do)."""
+
+    state: EnactorState
+    events: tuple[Event, ...]
+    request: Request | None
+
+
+@dataclass(frozen=True)
 class Enactor:
-    """One enactor's identity and settings; `step` advances its state by one atomic action."""
+    """One enactor's identity and settings; `decide` and `absorb` are its protocol."""
 
     ident: str
     protocol: Protocol
     keep: int
 
-    def step(
-        self, state: EnactorState, plans: PlanStore, records: RecordStore
-    ) -> tuple[EnactorState, list[Event]]:
-        if state.phase is Phase.IDLE:
-            return self._pick(state, plans, records)
-        if state.phase is Phase.WALKING:
-            return self._write(state, plans, records)
-        return self._cleanup(state, plans, records)
+    # -- the two halves of a move -----------------------------------------------------------
+    def reads_view(self, state: EnactorState) -> bool:
+        """Whether the next `decide` from `state` reads the plan view."""
+        if state.pc in (Pc.IDLE, Pc.CLEANUP):
+            return True
+        return state.pc is Pc.WRITING and self.protocol is not Protocol.GUARDED
 
-    # -- pick: the freshness check ----------------------------------------------------------
-    def _pick(
-        self, state: EnactorState, plans: PlanStore, records: RecordStore
-    ) -> tuple[EnactorState, list[Event]]:
-        plan = newest(plans.list())
-        if plan is None:
-            return state, []
-        if not self.protocol.guards_writes:
-            # Checked once, here: newer than what this enactor applied and than the first
-            # endpoint has. Never again during the walk.
-            first = records.read(plan.endpoints[0]).record
-            fresh = plan.generation > max(state.last_applied, first.generation if first else 0)
-        else:
-            fresh = plan.generation > state.last_applied or self._needs_work(plan, plans, records)
-        if not fresh:
-            return state, []
-        walking = EnactorState(Phase.WALKING, plan, 0, state.last_applied)
-        return walking, [Event("picked", self.ident, generation=plan.generation, plan=plan.name)]
+    def decide(self, state: EnactorState, view: Sequence[Plan]) -> Move:
+        """Local decisions up to the next request, reading `view` at most once."""
+        events: list[Event] = []
+        read = False
+        while True:
+            if self.reads_view(state):
+                if read:
+                    return Move(state, tuple(events), None)
+                read = True
+            state, new, request = self._decide_once(state, view)
+            events += new
+            # A move also ends where a fault can be injected: after a pick, before an
+            # endpoint's read, before clean-up (the live runner applies faults between moves).
+            at_fault_point = request is None and state.pc in (Pc.READING, Pc.CLEANUP)
+            if request is not None or state.pc is Pc.IDLE or at_fault_point:
+                return Move(state, tuple(events), request)
 
-    def _needs_work(self, plan: Plan, plans: PlanStore, records: RecordStore) -> bool:
-        """Guarded audit: any endpoint empty, orphaned or behind the newest plan."""
-        alive = {p.name for p in plans.list()}
-        for obs in records.read_all(plan.endpoints).values():
-            if obs.record is None or obs.empty or obs.record.plan not in alive:
-                return True
-            if obs.record.generation < plan.generation:
-                return True
-        return False
-
-    # -- one endpoint ---------------------------------------------------------------------
-    def _write(
-        self, state: EnactorState, plans: PlanStore, records: RecordStore
+    def absorb(
+        self, state: EnactorState, request: Request, response: Response
     ) -> tuple[EnactorState, list[Event]]:
-        assert state.plan is not None
+        if state.pc is Pc.PICKING:
+            return self._picked(state, response)
+        if state.pc is Pc.READING:
+            return replace(state, pc=Pc.WRITING, seen=_observed(response)), []
+        if state.pc is Pc.WRITING:
+            assert isinstance(request, WriteEndpoint)
+            assert isinstance(response, WriteResult)
+            return self._written(state, request, response)
+        if state.pc is Pc.CLEANUP:
+            assert isinstance(response, Snapshot)
+            return self._snapshot_for_cleanup(state, response), []
+        if state.pc is Pc.DELETING:
+            return self._deleted(state, request, response)
+        if isinstance(request, ReadAll):
+            assert isinstance(response, Snapshot)
+            return self._clear_list(state, response), []
+        assert state.pc is Pc.CLEARING
+        assert isinstance(request, ClearKeys)
+        return self._cleared(state, request, response)
+
+    # -- decide -------------------------------------------------------------------------------
+    def _decide_once(
+        self, state: EnactorState, view: Sequence[Plan]
+    ) -> tuple[EnactorState, list[Event], Request | None]:
+        pc = state.pc
+        if pc is Pc.IDLE:
+            return self._pick(state, view)
         plan = state.plan
-        name = plan.endpoints[state.index]
-        advanced = replace(state, index=state.index + 1)
-        if advanced.index >= len(plan.endpoints):
-            advanced = replace(advanced, phase=Phase.CLEANUP)
-        obs = records.read(name)
-        if not self.protocol.guards_writes:
-            return self._write_unguarded(plan, name, obs, advanced, plans, records)
-        return self._write_guarded(plan, name, obs, state, advanced, plans, records)
+        assert plan is not None
+        if pc is Pc.READING:
+            return state, [], ReadEndpoint(plan.endpoints[state.index])
+        if pc is Pc.WRITING:
+            return self._write(state, plan, view)
+        if pc is Pc.CLEANUP:
+            if not cleanup_candidates(view, plan.generation, self.keep):
+                return self._finish(state)
+            return replace(state, todo=_candidates(view, plan, self.keep)), [], ReadAll()
+        if pc is Pc.DELETING:
+            return self._next_deletion(state)
+        if not state.clears:
+            return self._finish(state)
+        name, keys, plans = state.clears[0]
+        return state, [], ClearKeys(name, keys, plans)
 
-    def _write_unguarded(
-        self,
-        plan: Plan,
-        name: str,
-        obs: Observed,
-        advanced: EnactorState,
-        plans: PlanStore,
-        records: RecordStore,
-    ) -> tuple[EnactorState, list[Event]]:
-        current = obs.record
-        if current is not None and current.plan not in {p.name for p in plans.list()}:
-            # The applied plan is gone: the delta cannot be computed and the endpoint is left
-            # as it is. This is how the incident's record stayed empty.
-            detail = f"its active plan {current.plan} no longer exists (inconsistent state)"
-            return advanced, [
-                Event(
-                    "stuck",
-                    self.ident,
-                    name,
-                    plan.generation,
-                    current.generation,
-                    current.enactor,
-                    plan.name,
-                    detail=detail,
+    def _pick(
+        self, state: EnactorState, view: Sequence[Plan]
+    ) -> tuple[EnactorState, list[Event], Request | None]:
+        plan = newest(view)
+        if plan is None:
+            return state, [], None
+        picking = replace(state, pc=Pc.PICKING, plan=plan)
+        if not self.protocol.cas_writes:
+            # Checked once, here: newer than this enactor's last and than the first endpoint.
+            return picking, [], ReadEndpoint(plan.endpoints[0])
+        if plan.generation > state.last_applied:
+            return self._start_walk(replace(state, plan=plan))
+        # guarded audit: has anything of this plan's endpoints fallen behind or emptied?
+        return replace(picking, alive=frozenset(p.name for p in view)), [], ReadAll()
+
+    def _start_walk(self, state: EnactorState) -> tuple[EnactorState, list[Event], None]:
+        assert state.plan is not None
+        walking = replace(state, pc=Pc.READING, index=0, seen=None, alive=frozenset())
+        return (
+            walking,
+            [Event("picked", self.ident, generation=state.plan.generation, plan=state.plan.name)],
+            None,
+        )
+
+    def _write(
+        self, state: EnactorState, plan: Plan, view: Sequence[Plan]
+    ) -> tuple[EnactorState, list[Event], Request | None]:
+        seen = state.seen
+        assert seen is not None
+        current = seen.record
+        name = seen.name
+        if self.protocol is Protocol.GUARDED:
+            if current is not None and (
+                current.generation > plan.generation
+                or (current.generation == plan.generation and not seen.empty)
+            ):
+                skipped = self._event("skipped-newer", state, current)
+                return (
+                    self._advance(state),
+                    [skipped] if current.generation > plan.generation else [],
+                    None,
                 )
-            ]
-        records.write(_record(plan, name, self.ident), expect_revision=None)
-        return advanced, [self._wrote(plan, name, current)]
-
-    def _write_guarded(
-        self,
-        plan: Plan,
-        name: str,
-        obs: Observed,
-        state: EnactorState,
-        advanced: EnactorState,
-        plans: PlanStore,
-        records: RecordStore,
-    ) -> tuple[EnactorState, list[Event]]:
-        current = obs.record
-        alive = {p.name: p for p in plans.list()}
-        broken = current is None or obs.empty or current.plan not in alive
-        source, kind = plan, "wrote"
+            if not plan.targets:
+                return self._advance(state), [self._stuck(state, "empty plan refused")], None
+            intent = "repaired" if current is not None and seen.empty else "wrote"
+            request = WriteEndpoint(record_of(plan, name, self.ident), seen, True, True, intent)
+            return state, [], request
+        alive = {p.name: p for p in view}
+        if self.protocol is not Protocol.GUARDED_V1:
+            if current is not None and current.plan not in alive:
+                # The applied plan is gone (as far as this enactor knows): the delta cannot be
+                # computed and the endpoint is left as it is, as the incident's record was.
+                detail = f"its active plan {current.plan} no longer exists (inconsistent state)"
+                return self._advance(state), [self._stuck(state, detail, current)], None
+            return state, [], WriteEndpoint(record_of(plan, name, self.ident), seen, False)
+        # guarded-v1
+        source, intent = plan, "wrote"
+        broken = current is None or seen.empty or current.plan not in alive
         if broken and current is not None:
             latest = newest(alive.values())
             if latest is not None and latest.generation >= plan.generation:
                 source = latest
-            kind = "repaired"
+            intent = "repaired"
         elif current is not None and current.generation > plan.generation:
-            return advanced, [
-                Event(
-                    "skipped-newer",
-                    self.ident,
-                    name,
-                    plan.generation,
-                    current.generation,
-                    current.enactor,
-                    plan.name,
-                )
-            ]
+            return self._advance(state), [self._event("skipped-newer", state, current)], None
         elif current is not None and current.generation == plan.generation:
-            return advanced, []
+            return self._advance(state), [], None
         if not source.targets:
-            return advanced, [
-                Event("stuck", self.ident, name, plan.generation, detail="empty plan refused")
-            ]
-        if records.write(_record(source, name, self.ident), expect_revision=obs.revision):
-            event = self._wrote(source, name, current)
-            return advanced, [replace(event, kind=kind)]
-        return state, [Event("cas-conflict", self.ident, name, plan.generation, plan=plan.name)]
+            return self._advance(state), [self._stuck(state, "empty plan refused")], None
+        request = WriteEndpoint(record_of(source, name, self.ident), seen, True, False, intent)
+        return state, [], request
 
-    def _wrote(self, plan: Plan, name: str, current: EndpointRecord | None) -> Event:
-        return Event(
-            "wrote",
-            self.ident,
-            name,
-            plan.generation,
-            current.generation if current else 0,
-            current.enactor if current else "",
-            plan.name,
-        )
+    def _next_deletion(
+        self, state: EnactorState
+    ) -> tuple[EnactorState, list[Event], Request | None]:
+        if state.todo:
+            plan, action, _ = state.todo[0]
+            if action == "retire":
+                return state, [], RetirePlan(plan.name, state.snapshot)
+            return state, [], DeletePlan(plan, precondition=self.protocol is not Protocol.UNGUARDED)
+        if state.deleted and self.protocol is Protocol.UNGUARDED:
+            return replace(state, pc=Pc.CLEARING), [], ReadAll()
+        return self._finish(state)
 
-    # -- clean-up ---------------------------------------------------------------------------
-    def _cleanup(
-        self, state: EnactorState, plans: PlanStore, records: RecordStore
-    ) -> tuple[EnactorState, list[Event]]:
+    def _finish(self, state: EnactorState) -> tuple[EnactorState, list[Event], None]:
         assert state.plan is not None
-        applied = state.plan
-        existing = plans.list()
-        candidates = cleanup_candidates(existing, applied.generation, self.keep)
-        endpoints = sorted(set(records.names()) | set(applied.endpoints))
-        observed = records.read_all(endpoints)
-        users: dict[str, list[str]] = {}
-        for obs in observed.values():
-            if obs.record is not None and not obs.empty:
-                users.setdefault(obs.record.plan, []).append(obs.name)
-        events: list[Event] = []
-        deleted: list[str] = []
-        for doomed in candidates:
-            in_use = tuple(users.get(doomed.name, ()))
-            guarded = self.protocol.guards_cleanup
-            if guarded and in_use:
-                continue
-            if plans.delete(doomed, precondition=guarded):
-                deleted.append(doomed.name)
-                events.append(
-                    Event(
-                        "plan-deleted",
-                        self.ident,
-                        generation=applied.generation,
-                        plan=doomed.name,
-                        active_on=in_use,
-                    )
+        done = Event("finished", self.ident, generation=state.plan.generation, plan=state.plan.name)
+        idle = EnactorState(last_applied=max(state.last_applied, state.plan.generation))
+        return idle, [done], None
+
+    # -- absorb -------------------------------------------------------------------------------
+    def _picked(self, state: EnactorState, response: Response) -> tuple[EnactorState, list[Event]]:
+        plan = state.plan
+        assert plan is not None
+        idle = EnactorState(last_applied=state.last_applied)
+        if isinstance(response, Observed):  # unguarded freshness check
+            first = response.record.generation if response.record else 0
+            if plan.generation > max(state.last_applied, first):
+                walking, events, _ = self._start_walk(state)
+                return walking, events
+            return idle, []
+        assert isinstance(response, Snapshot)
+        for name in plan.endpoints:
+            obs = response.observed(name)
+            rec = obs.record
+            if self.protocol is Protocol.GUARDED_V1:
+                behind = (
+                    rec is None
+                    or obs.empty
+                    or rec.plan not in state.alive
+                    or rec.generation < plan.generation
                 )
             else:
-                events.append(Event("delete-refused", self.ident, plan=doomed.name))
-        if not self.protocol.guards_cleanup and deleted:
-            for name in records.clear_keys_of_plans(deleted):
-                plan_of = observed[name].record if name in observed else None
-                events.append(
-                    Event(
-                        "record-cleared",
-                        self.ident,
-                        name,
-                        applied.generation,
-                        plan=plan_of.plan if plan_of else "",
-                    )
+                behind = (
+                    rec is None
+                    or rec.generation < plan.generation
+                    or (rec.generation == plan.generation and obs.empty)
                 )
-        events.append(
-            Event("finished", self.ident, generation=applied.generation, plan=applied.name)
+            if behind:
+                walking, events, _ = self._start_walk(state)
+                return walking, events
+        return idle, []
+
+    def _written(
+        self, state: EnactorState, request: WriteEndpoint, result: WriteResult
+    ) -> tuple[EnactorState, list[Event]]:
+        seen = request.seen
+        if result.succeeded:
+            current = result.replaced  # what the write really replaced (the store says)
+            event = Event(
+                request.intent,
+                self.ident,
+                seen.name,
+                request.record.generation,
+                current.generation if current else 0,
+                current.enactor if current else "",
+                request.record.plan,
+            )
+            return self._advance(state), [event]
+        plan = state.plan
+        assert plan is not None
+        if result.plan_retired:
+            idle = EnactorState(last_applied=state.last_applied)
+            return idle, [
+                Event("abandoned", self.ident, seen.name, plan.generation, plan=plan.name)
+            ]
+        conflict = Event("cas-conflict", self.ident, seen.name, plan.generation, plan=plan.name)
+        return replace(state, pc=Pc.READING, seen=None), [conflict]
+
+    def _snapshot_for_cleanup(self, state: EnactorState, snap: Snapshot) -> EnactorState:
+        users: dict[str, list[str]] = {}
+        for obs in snap.records:
+            if obs.record is None:
+                continue
+            if self.protocol is Protocol.GUARDED or not obs.empty:
+                users.setdefault(obs.record.plan, []).append(obs.name)
+        todo: list[tuple[Plan, str, tuple[str, ...]]] = []
+        for plan, _, _ in state.todo:
+            in_use = tuple(sorted(users.get(plan.name, ())))
+            if self.protocol is Protocol.UNGUARDED:
+                todo.append((plan, "delete", in_use))
+            elif in_use:
+                continue
+            elif self.protocol is Protocol.GUARDED and plan.name not in snap.retired:
+                todo.append((plan, "retire", ()))
+            else:
+                todo.append((plan, "delete", ()))
+        return replace(state, pc=Pc.DELETING, todo=tuple(todo), snapshot=snap.revision, deleted=())
+
+    def _deleted(
+        self, state: EnactorState, request: Request, response: Response
+    ) -> tuple[EnactorState, list[Event]]:
+        plan, _, in_use = state.todo[0]
+        rest = replace(state, todo=state.todo[1:])
+        if isinstance(request, RetirePlan):
+            if response:
+                retired = replace(state, todo=((plan, "delete", in_use), *state.todo[1:]))
+                return retired, [Event("plan-retired", self.ident, plan=plan.name)]
+            return rest, [Event("retire-refused", self.ident, plan=plan.name)]
+        assert state.plan is not None
+        if response:
+            deleted = replace(rest, deleted=(*state.deleted, plan.name))
+            event = Event(
+                "plan-deleted",
+                self.ident,
+                generation=state.plan.generation,
+                plan=plan.name,
+                active_on=in_use,
+            )
+            return deleted, [event]
+        return rest, [Event("delete-refused", self.ident, plan=plan.name)]
+
+    def _clear_list(self, state: EnactorState, snap: Snapshot) -> EnactorState:
+        """Unguarded: every key, of every endpoint, written from a plan this clean-up deleted."""
+        doomed = set(state.deleted)
+        clears = []
+        for obs in snap.records:
+            keys = tuple(k for k, _, p in obs.keys if p in doomed)
+            if keys:
+                plans = tuple(sorted({p for _, _, p in obs.keys if p in doomed}))
+                clears.append((obs.name, keys, plans))
+        return replace(state, clears=tuple(clears))
+
+    def _cleared(
+        self, state: EnactorState, request: ClearKeys, response: Response
+    ) -> tuple[EnactorState, list[Event]]:
+        rest = replace(state, clears=state.clears[1:])
+        if not response:
+            return rest, []
+        assert state.plan is not None
+        event = Event(
+            "record-cleared",
+            self.ident,
+            request.name,
+            state.plan.generation,
+            plan=",".join(request.plans),
         )
-        idle = EnactorState(Phase.IDLE, None, 0, max(state.last_applied, applied.generation))
-        return idle, events
+        return rest, [event]
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _advance(self, state: EnactorState) -> EnactorState:
+        assert state.plan is not None
+        index = state.index + 1
+        if index >= len(state.plan.endpoints):
+            return replace(state, pc=Pc.CLEANUP, index=index, seen=None, todo=())
+        return replace(state, pc=Pc.READING, index=index, seen=None)
+
+    def _event(self, kind: str, state: EnactorState, current: EndpointRecord) -> Event:
+        assert state.plan is not None
+        assert state.seen is not None
+        return Event(
+            kind,
+            self.ident,
+            state.seen.name,
+            state.plan.generation,
+            current.generation,
+            current.enactor,
+            state.plan.name,
+        )
+
+    def _stuck(
+        self, state: EnactorState, detail: str, current: EndpointRecord | None = None
+    ) -> Event:
+        assert state.plan is not None
+        assert state.seen is not None
+        return Event(
+            "stuck",
+            self.ident,
+            state.seen.name,
+            state.plan.generation,
+            current.generation if current else 0,
+            current.enactor if current else "",
+            state.plan.name,
+            detail=detail,
+        )
 
 
-def walk_to_idle(
+def _observed(response: Response) -> Observed:
+    assert isinstance(response, Observed)
+    return response
+
+
+def _candidates(
+    view: Sequence[Plan], applied: Plan, keep: int
+) -> tuple[tuple[Plan, str, tuple[str, ...]], ...]:
+    return tuple((p, "delete", ()) for p in cleanup_candidates(view, applied.generation, keep))
+
+
+Execute = Callable[[Request], Response]
+
+
+def move(
+    enactor: Enactor, state: EnactorState, view: Sequence[Plan], execute: Execute
+) -> tuple[EnactorState, list[Event], Request | None]:
+    """One whole move: decide, send the request (if any) through `execute`, absorb."""
+    chosen = enactor.decide(state, view)
+    events = list(chosen.events)
+    if chosen.request is None:
+        return chosen.state, events, None
+    after, more = enactor.absorb(chosen.state, chosen.request, execute(chosen.request))
+    return after, events + more, chosen.request
+
+
+def run_to_idle(
     enactor: Enactor,
     state: EnactorState,
-    plans: PlanStore,
-    records: RecordStore,
+    view: Callable[[], Sequence[Plan]],
+    execute: Execute,
     limit: int = 100_000,
 ) -> tuple[EnactorState, list[Event]]:
-    """Run steps until the enactor is idle again (or a pick finds nothing to do)."""
+    """Moves until the enactor is idle again with nothing to do (tests, simulations)."""
     events: list[Event] = []
     for _ in range(limit):
-        state, new = enactor.step(state, plans, records)
+        state, new, request = move(enactor, state, view(), execute)
         events += new
-        if state.phase is Phase.IDLE:
+        if state.pc is Pc.IDLE and (request is None or not new):
             return state, events
-    raise RuntimeError(f"enactor {enactor.ident} did not return to idle in {limit} steps")
+    raise RuntimeError(f"enactor {enactor.ident} did not return to idle in {limit} moves")

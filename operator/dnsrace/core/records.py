@@ -5,12 +5,14 @@ per endpoint (outside /skydns) that says which plan generation and which enactor
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from functools import lru_cache
 
 SKYDNS_ROOT = "/skydns"
 META_ROOT = "/dnsrace/endpoints"
+# One key per plan that guarded clean-up has retired: written only when no record uses the plan,
+# and a guarded write of that plan's records fails while it exists.
+RETIRED_ROOT = "/dnsrace/retired"
 RECORD_TTL = 1  # seconds: answers must follow the store almost at once
 
 
@@ -54,6 +56,16 @@ def meta_key(name: str) -> str:
     return f"{META_ROOT}/{name.lower().rstrip('.')}"
 
 
+def retired_key(plan: str) -> str:
+    return f"{RETIRED_ROOT}/{plan}"
+
+
+def name_of_key(key: str) -> str:
+    """`/skydns/com/amazonaws/us-east-1/dynamodb/t-1` -> `dynamodb.us-east-1.amazonaws.com`."""
+    labels = key.split("/")[2:-1]
+    return ".".join(reversed(labels))
+
+
 def encode_target(record: EndpointRecord, target: Target) -> bytes:
     """A SkyDNS service value; the dnsrace_* fields are ignored by CoreDNS and kept for humans
     and for clean-up (which plan a key belongs to)."""
@@ -71,6 +83,7 @@ def encode_target(record: EndpointRecord, target: Target) -> bytes:
     ).encode()
 
 
+@lru_cache(maxsize=65536)
 def decode_target(value: bytes) -> tuple[Target, str, int, str]:
     """(target, plan, generation, enactor) of one SkyDNS key written by encode_target."""
     raw = json.loads(value)
@@ -95,6 +108,7 @@ def encode_meta(record: EndpointRecord) -> bytes:
     ).encode()
 
 
+@lru_cache(maxsize=65536)
 def decode_meta(value: bytes) -> EndpointRecord:
     raw = json.loads(value)
     return EndpointRecord(
@@ -108,23 +122,17 @@ def decode_meta(value: bytes) -> EndpointRecord:
 
 @dataclass(frozen=True)
 class Observed:
-    """One endpoint as read: its metadata (what was applied last), the targets actually served
-    (the SkyDNS keys present now), and the metadata key's revision for a later CAS."""
+    """One endpoint as read in one snapshot: its metadata (what was applied last), the targets
+    actually served (the SkyDNS keys present now), the metadata key's mod revision and each
+    SkyDNS key with its mod revision and the plan that wrote it (for a later CAS, for deleting
+    keys a write no longer wants, and for clean-up)."""
 
     name: str
     record: EndpointRecord | None
     served: tuple[Target, ...]
     revision: int
+    keys: tuple[tuple[str, int, str], ...] = ()  # (key, mod revision, plan that wrote it)
 
     @property
     def empty(self) -> bool:
         return not self.served
-
-
-class RecordStore(Protocol):
-    def read(self, name: str) -> Observed: ...
-    def read_all(self, names: Iterable[str]) -> dict[str, Observed]: ...
-    def write(self, record: EndpointRecord, expect_revision: int | None) -> bool: ...
-    def clear_keys_of_plans(self, plans: Iterable[str]) -> list[str]: ...
-    def names(self) -> list[str]: ...
-    def delete(self, name: str) -> None: ...

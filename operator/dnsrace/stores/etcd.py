@@ -43,12 +43,15 @@ class KeyValue:
 
 @dataclass(frozen=True)
 class Compare:
-    """One compare clause: `target` of `key` `result` `value` (e.g. MOD of k EQUAL 42)."""
+    """One compare clause: `target` of `key` `result` `value` (e.g. MOD of k EQUAL 42). With
+    `prefix`, every key under `key` must pass (etcd's compare over [key, range_end)); no key
+    there compares as one absent key (revisions and version 0)."""
 
     key: bytes
     target: Literal["MOD", "VERSION", "CREATE", "VALUE"]
     result: Literal["EQUAL", "NOT_EQUAL", "GREATER", "LESS"]
     value: int | bytes
+    prefix: bool = False
 
     def wire(self) -> dict[str, Any]:
         field = {
@@ -58,16 +61,25 @@ class Compare:
             "VALUE": "value",
         }[self.target]
         v: Any = _b64(self.value) if isinstance(self.value, bytes) else str(self.value)
-        return {"key": _b64(self.key), "target": self.target, "result": self.result, field: v}
+        out = {"key": _b64(self.key), "target": self.target, "result": self.result, field: v}
+        if self.prefix:
+            out["range_end"] = _b64(prefix_end(self.key))
+        return out
 
 
 @dataclass(frozen=True)
 class Put:
+    """A put; with `prev_kv` the transaction answers the key's value before it (if any)."""
+
     key: bytes
     value: bytes
+    prev_kv: bool = False
 
     def wire(self) -> dict[str, Any]:
-        return {"request_put": {"key": _b64(self.key), "value": _b64(self.value)}}
+        body: dict[str, Any] = {"key": _b64(self.key), "value": _b64(self.value)}
+        if self.prev_kv:
+            body["prev_kv"] = True
+        return {"request_put": body}
 
 
 @dataclass(frozen=True)
@@ -91,13 +103,33 @@ class Delete:
         return {"request_delete_range": {"key": _b64(self.key)}}
 
 
-Op = Put | Delete | DeletePrefix
+@dataclass(frozen=True)
+class Range:
+    """A read inside a transaction: one key, or every key under it with `prefix`. The reads of
+    one transaction all see the same revision (an atomic snapshot)."""
+
+    key: bytes
+    prefix: bool = False
+
+    def wire(self) -> dict[str, Any]:
+        body = {"key": _b64(self.key)}
+        if self.prefix:
+            body["range_end"] = _b64(prefix_end(self.key))
+        return {"request_range": body}
+
+
+Op = Put | Delete | DeletePrefix | Range
 
 
 @dataclass(frozen=True)
 class TxnResult:
+    """Whether the compares held, the store revision after the transaction, and for each op of
+    the branch that ran the keys a `Range` returned, or the previous value a `Put` with
+    `prev_kv` replaced (empty if none; None for other writes)."""
+
     succeeded: bool
     revision: int
+    ranges: tuple[tuple[KeyValue, ...] | None, ...] = ()
 
 
 class EtcdClient:
@@ -157,10 +189,31 @@ class EtcdClient:
                 "failure": [o.wire() for o in failure],
             },
         )
-        return TxnResult(bool(data.get("succeeded", False)), int(data["header"]["revision"]))
+        ranges = tuple(
+            _answer(r, op)
+            for r, op in zip(
+                data.get("responses", []), _branch(data, success, failure), strict=False
+            )
+        )
+        return TxnResult(
+            bool(data.get("succeeded", False)), int(data["header"]["revision"]), ranges
+        )
 
     def close(self) -> None:
         self._http.clear()
+
+
+def _branch(data: dict[str, Any], success: Sequence[Op], failure: Sequence[Op]) -> Sequence[Op]:
+    return success if data.get("succeeded", False) else failure
+
+
+def _answer(raw: dict[str, Any], op: Op) -> tuple[KeyValue, ...] | None:
+    if "response_range" in raw:
+        return tuple(_kv(kv) for kv in raw["response_range"].get("kvs", []))
+    if isinstance(op, Put) and op.prev_kv:
+        prev = (raw.get("response_put") or {}).get("prev_kv")
+        return (_kv(prev),) if prev else ()
+    return None
 
 
 def _kv(raw: dict[str, Any]) -> KeyValue:

@@ -1,11 +1,13 @@
-"""The plan store: DNSPlan objects in Kubernetes, behind the small `PlanStore` interface of
-`dnsrace.core.protocol`, with an in-memory twin and a watch-fed cache for the operators."""
+"""The plan store: DNSPlan objects in Kubernetes (list, create-if-absent, delete with a uid
+precondition), an in-memory twin that keeps the watch log (creations and deletions, in order),
+and the operators' watch-fed view, which a replay can hold and deliver event by event so an
+enactor's view lags exactly as a checker trace says."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kubernetes import client
@@ -29,7 +31,7 @@ def plan_from_object(obj: Mapping[str, Any]) -> Plan:
                 for t in spec["targets"]
             )
         ),
-        version=str(obj["metadata"].get("resourceVersion", "")),
+        uid=str(obj["metadata"].get("uid", "")),
     )
 
 
@@ -74,11 +76,11 @@ class KubePlanStore:
         return True
 
     def delete(self, plan: Plan, precondition: bool) -> bool:
-        """Delete; with `precondition`, only if the object is still at `plan.version` (409
-        otherwise). False when refused or already gone."""
+        """Delete; with `precondition`, only the very object seen (its uid; 409 otherwise).
+        False when refused or already gone."""
         body = client.V1DeleteOptions(
-            preconditions=client.V1Preconditions(resource_version=plan.version)
-            if precondition and plan.version
+            preconditions=client.V1Preconditions(uid=plan.uid)
+            if precondition and plan.uid
             else None
         )
         try:
@@ -95,58 +97,93 @@ class KubePlanStore:
 class CachedPlanStore:
     """The operators' view: a cache fed by watch events (kopf), deletes through the API.
 
-    list() costs nothing, so a 1,000-endpoint walk does not list plans 1,000 times."""
+    list() costs nothing, so a 1,000-endpoint walk does not list plans 1,000 times. While
+    `held` (a replay single-steps the enactor), creations and deletions queue instead of
+    applying, and `deliver_until` applies them in order until the view is what a trace says.
+    A delete does not touch the view: the DELETED watch event does, as in the checker."""
 
     def __init__(self, backend: KubePlanStore) -> None:
         self.backend = backend
         self._plans: dict[str, Plan] = {}
+        self._queue: list[tuple[str, Plan]] = []
+        self.held = False
         self._lock = threading.Lock()
         self.changed = threading.Event()
 
     def observe(self, event_type: str | None, obj: Mapping[str, Any]) -> None:
-        name = str(obj["metadata"]["name"])
+        try:
+            plan = plan_from_object(obj)
+        except (KeyError, TypeError, ValueError):
+            return  # a malformed object is not a plan; the API server's schema rejects most
+        kind = "DELETED" if event_type == "DELETED" else "PRESENT"
         with self._lock:
-            if event_type == "DELETED":
-                self._plans.pop(name, None)
-            else:
-                try:
-                    self._plans[name] = plan_from_object(obj)
-                except (KeyError, TypeError, ValueError):
-                    return  # a malformed object is not a plan; the API server's schema rejects most
+            if self.held and (kind == "DELETED") == (plan.name in self._known()):
+                self._queue.append((kind, plan))
+            elif not self.held:
+                self._apply(kind, plan)
         self.changed.set()
+
+    def _known(self) -> set[str]:
+        """Plans present once the queue is applied (for deciding whether an event changes it)."""
+        names = set(self._plans)
+        for kind, plan in self._queue:
+            (names.discard if kind == "DELETED" else names.add)(plan.name)
+        return names
+
+    def _apply(self, kind: str, plan: Plan) -> None:
+        if kind == "DELETED":
+            self._plans.pop(plan.name, None)
+        else:
+            self._plans[plan.name] = plan
+
+    def hold(self) -> None:
+        with self._lock:
+            self.held = True
+
+    def release(self) -> None:
+        with self._lock:
+            for kind, plan in self._queue:
+                self._apply(kind, plan)
+            self._queue.clear()
+            self.held = False
+
+    def deliver_until(self, generations: set[int]) -> bool:
+        """Apply queued events in order until the view holds exactly `generations`; False if
+        the queue runs out first (the events have not arrived yet)."""
+        with self._lock:
+            while {p.generation for p in self._plans.values()} != generations:
+                if not self._queue:
+                    return False
+                self._apply(*self._queue.pop(0))
+            return True
 
     def resync(self) -> None:
         fresh = {p.name: p for p in self.backend.list()}
         with self._lock:
             self._plans = fresh
+            self._queue.clear()
 
     def list(self) -> list[Plan]:
         with self._lock:
             return list(self._plans.values())
 
     def delete(self, plan: Plan, precondition: bool) -> bool:
-        current = self._plans.get(plan.name, plan)
-        ok = self.backend.delete(current, precondition)
-        if ok:
-            with self._lock:
-                self._plans.pop(plan.name, None)
-        return ok
+        return self.backend.delete(plan, precondition)
 
 
 @dataclass
 class MemoryPlanStore:
-    """In-memory twin: versions are a counter, deletes honour the precondition."""
+    """In-memory twin: uids per object, deletes honour the precondition, and the watch log of
+    creations and deletions from which each enactor's view is a prefix."""
 
     plans: dict[str, Plan] = field(default_factory=dict)
-    counter: int = 0
+    log: list[tuple[str, Plan]] = field(default_factory=list)  # ("ADDED" | "DELETED", plan)
 
     def add(self, plan: Plan) -> bool:
         if plan.name in self.plans:
             return False
-        self.counter += 1
-        self.plans[plan.name] = Plan(
-            plan.name, plan.generation, plan.endpoints, plan.targets, str(self.counter)
-        )
+        self.plans[plan.name] = replace(plan, uid=plan.uid or f"uid-{plan.name}")
+        self.log.append(("ADDED", self.plans[plan.name]))
         return True
 
     def list(self) -> list[Plan]:
@@ -154,7 +191,19 @@ class MemoryPlanStore:
 
     def delete(self, plan: Plan, precondition: bool) -> bool:
         current = self.plans.get(plan.name)
-        if current is None or (precondition and current.version != plan.version):
+        if current is None or (precondition and current.uid != plan.uid):
             return False
         del self.plans[plan.name]
+        self.log.append(("DELETED", current))
         return True
+
+
+def view_at(log: Iterable[tuple[str, Plan]], position: int) -> list[Plan]:
+    """The plans a watch that has delivered the first `position` events of `log` shows."""
+    plans: dict[str, Plan] = {}
+    for kind, plan in list(log)[:position]:
+        if kind == "DELETED":
+            plans.pop(plan.name, None)
+        else:
+            plans[plan.name] = plan
+    return list(plans.values())
