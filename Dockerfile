@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # One image for every dnsrace process on kind: the operators (dnsrace.planner, dnsrace.enactor,
 # dnsrace.scenario) and the mock services (mockaws.store, mockaws.frontend, mockaws.dwfm, ...).
 # The entrypoint is `python -m`; each Deployment names its module in `args`:
@@ -7,34 +6,38 @@
 #
 #   docker build -t dnsrace:dev .      (what `make kind-up` runs)
 #
+# Plain Dockerfile syntax only (no parser directive naming a frontend, no mounts on RUN): builds with the
+# legacy builder and with BuildKit alike, offline too (a frontend image cannot be fetched there).
+#
 # The base is pinned by tag (Python 3.11, as pyproject.toml requires). Whoever has registry
 # access should pin its digest as well:
 #   docker buildx imagetools inspect python:3.11.14-slim-bookworm
 #   then: ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm@sha256:<digest>
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
 
-# --- build: a wheel of the project and of every pinned dependency ---------------------------
+# --- build: wheels of the project and of every pinned dependency, installed into a venv -------
 FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY operator ./operator
 COPY services ./services
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN pip wheel --no-cache-dir --wheel-dir /wheels . \
+    && python -m venv --without-pip /opt/venv \
+    && pip --python /opt/venv/bin/python install --no-cache-dir --no-index \
+        --find-links /wheels /wheels/dnsrace-*.whl \
+    && /opt/venv/bin/python -m dnsrace.permissions > /dev/null
 
-# --- runtime: a virtual environment holding exactly those wheels --------------------------------
-# No compilers, no build tools, no pip inside the venv, nothing of the build stage but what the
-# wheels install (they are bind-mounted, not copied, so they leave no layer behind).
+# --- runtime: the same base and that venv, nothing else of the build stage ---------------------
+# No compilers, no wheels, no pip inside the venv. The venv's python points at the base's
+# /usr/local/bin/python3.11, the same in both stages.
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     HOME=/tmp
-RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
-    python -m venv --without-pip /opt/venv \
-    && pip --python /opt/venv/bin/python install --no-cache-dir --no-index \
-        --find-links /wheels /wheels/dnsrace-*.whl \
-    && python -m dnsrace.permissions > /dev/null
-# A numeric non-root user (no passwd entry needed): the pods' runAsUser/runAsNonRoot match it.
+COPY --from=build /opt/venv /opt/venv
+# A numeric non-root user (no passwd entry needed: the operators give kopf their identity
+# themselves); the pods' runAsUser/runAsNonRoot match it.
 USER 65532:65532
 ENTRYPOINT ["python", "-m"]
 CMD ["dnsrace.planner"]

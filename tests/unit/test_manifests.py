@@ -212,6 +212,9 @@ def test_the_dockerfile_is_pinned_non_root_and_module_addressed() -> None:
     assert "FROM ${PYTHON_IMAGE} AS runtime" in text
     assert re.search(r"^USER 65532:65532$", text, re.MULTILINE)
     assert 'ENTRYPOINT ["python", "-m"]' in text
+    # builds with or without BuildKit, and offline: no frontend image, no BuildKit-only flags
+    assert "# syntax=" not in text
+    assert "--mount" not in text
 
 
 @pytest.mark.parametrize("target", ["kind-up", "kind-demo", "kind-down"])
