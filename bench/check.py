@@ -15,6 +15,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from dnsrace.check.explorer import Config, Result, explore
@@ -75,24 +76,24 @@ def atomic(protocol: str) -> dict[str, object] | None:
         return data
 
 
-def run() -> list[str]:
-    lines = []
+def run() -> Iterator[str]:
+    """The figures, one line at a time as each is measured."""
     results = {}
     for protocol in (U, G):
         r = explore(Config((protocol,) * 3, 5, 1), max_seconds=BUDGET)
         results[protocol] = r
-        lines.append(line("request", r))
+        yield (line("request", r))
         old = atomic(protocol.value)
         if old is None:
-            lines.append(f"check: atomic   {protocol.value}: not measured (no git history here)")
+            yield (f"check: atomic   {protocol.value}: not measured (no git history here)")
             continue
         states, seconds = int(old["states"]), float(old["seconds"])  # type: ignore[call-overload,arg-type]
-        lines.append(
+        yield (
             f"check: atomic   {protocol.value:<10} 3e 5p keep1 2ep  {states:>10,} states "
             f"{int(old['transitions']):>11,} transitions  {seconds:7.1f} s  "  # type: ignore[call-overload]
             f"{states / seconds:>7,.0f} states/s  (previous checker, commit {ATOMIC_MODEL})"
         )
-        lines.append(
+        yield (
             f"check: ratio    {protocol.value:<10} request/atomic: "
             f"{results[protocol].states / states:.1f}x states, "
             f"{results[protocol].seconds / seconds:.1f}x seconds"
@@ -102,19 +103,18 @@ def run() -> list[str]:
         largest = "none"
         for enactors, plans in LADDER:
             r = explore(Config((protocol,) * enactors, plans, 1), max_seconds=BUDGET)
-            lines.append(line("ladder", r))
+            yield (line("ladder", r))
             if not r.complete:
                 break
             largest = f"{enactors}e x {plans}p x 2ep ({r.seconds:.0f} s)"
-        lines.append(f"check: {protocol.value} completes within {BUDGET:.0f} s up to {largest}")
+        yield (f"check: {protocol.value} completes within {BUDGET:.0f} s up to {largest}")
     for protocol in (U, G):
         t0 = time.perf_counter()
         outcomes = run_many(range(SEEDS), ScheduleConfig(protocol))
         seconds = time.perf_counter() - t0
         violating = sum(bool(o.violations) for o in outcomes)
         outages = sum(o.outage_at_end for o in outcomes)
-        lines.append(
+        yield (
             f"schedules: {protocol.value:<10} {SEEDS} seeds  {violating:>4} violate  "
             f"{outages:>4} end in the outage  ({seconds:.1f} s)"
         )
-    return lines
