@@ -24,9 +24,8 @@ from kubernetes import client
 from dnsrace import kube, telemetry
 from dnsrace.core.faults import Fault, due, parse_faults
 from dnsrace.core.protocol import Enactor, EnactorState, Event, Pc, Protocol, move
-from dnsrace.core.requests import DeletePlan, Request, Response
 from dnsrace.stores.plans import CachedPlanStore, KubePlanStore
-from dnsrace.stores.records import EtcdRecordStore
+from dnsrace.stores.records import EtcdRecordStore, executor
 
 ENACTOR_ID_ENV = "DNSRACE_ENACTOR_ID"
 RECORD_STORE_ENV = "DNSRACE_RECORD_STORE"
@@ -112,6 +111,7 @@ class Runner:
         self.api: client.ApiClient = memo.api
         self.plans: CachedPlanStore = memo.plans
         self.records: EtcdRecordStore = memo.records
+        self.execute = executor(self.records, self.plans)
         self.fired_crashes = set(status.get("firedCrashes", []) or [])
         self.state = EnactorState(last_applied=int(status.get("lastAppliedGeneration", 0) or 0))
         self.conflicts = int(status.get("casConflicts", 0) or 0)
@@ -178,12 +178,6 @@ class Runner:
                 self.plans.changed.wait(float(self.spec.get("pollSeconds", 1.0)))
             elif before.phase != self.state.phase or just_picked:
                 self.report(phase=self.state.phase)
-
-    def execute(self, request: Request) -> Response:
-        """One store request: a DNSPlan delete through the API, anything else to etcd."""
-        if isinstance(request, DeletePlan):
-            return self.plans.delete(request.plan, request.precondition)
-        return self.records.execute(request)
 
     def report_view(self, **fields: Any) -> None:
         self.report(

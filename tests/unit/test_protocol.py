@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from dnsrace.check.explorer import executor
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGIONAL_ENDPOINT, Plan, plan_name
 from dnsrace.core.protocol import Enactor, EnactorState, Event, Pc, Protocol, move, run_to_idle
 from dnsrace.core.records import EndpointRecord, Target
 from dnsrace.core.requests import ReadEndpoint, WriteEndpoint
 from dnsrace.stores.plans import MemoryPlanStore, view_at
-from dnsrace.stores.records import MemoryRecordStore
+from dnsrace.stores.records import MemoryRecordStore, executor
 
 POOL = (Target("127.0.0.11", 100, "lb-1"), Target("127.0.0.12", 100, "lb-2"))
 

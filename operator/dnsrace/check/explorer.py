@@ -39,7 +39,7 @@ from functools import cache
 from typing import Any
 
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, Plan, plan_name
-from dnsrace.core.protocol import Enactor, EnactorState, Execute, Pc, Protocol, move
+from dnsrace.core.protocol import Enactor, EnactorState, Pc, Protocol, move
 from dnsrace.core.records import (
     META_ROOT,
     EndpointRecord,
@@ -48,11 +48,11 @@ from dnsrace.core.records import (
     decode_meta,
     name_of_key,
 )
-from dnsrace.core.requests import DeletePlan, Request, Response, describe
+from dnsrace.core.requests import Response, describe
 from dnsrace.stores.etcd import KeyValue
 from dnsrace.stores.memetcd import MemoryEtcd
 from dnsrace.stores.plans import MemoryPlanStore, view_at
-from dnsrace.stores.records import MemoryRecordStore
+from dnsrace.stores.records import MemoryRecordStore, executor
 
 ENACTOR_NAMES = "abcdefghij"
 INVARIANTS = {
@@ -337,17 +337,6 @@ class World:
                     yield (i, position), nxt
 
 
-def executor(records: MemoryRecordStore, plans: MemoryPlanStore) -> Execute:
-    """Requests against the twins: DNSPlan deletes to the plan store, the rest to etcd."""
-
-    def execute(request: Request) -> Response:
-        if isinstance(request, DeletePlan):
-            return plans.delete(request.plan, request.precondition)
-        return records.execute(request)
-
-    return execute
-
-
 def endpoint_states(state: State) -> dict[str, tuple[int, bool, str]]:
     """Every endpoint with metadata: (generation, served?, plan)."""
     return endpoints_in(state[2][1])
@@ -498,7 +487,7 @@ def replay(config: Config, path: list[tuple[State, Label]]) -> tuple[Step, ...]:
             request = chosen.request
             response = executor(rs, ps)(request)
             local[mover], more = named[mover].absorb(local[mover], request, response)
-            answer = _answer(request, response)
+            answer = _answer(response)
             if answer or not more:
                 texts.append(f"({describe(request)}{': ' + answer if answer else ''})")
             texts += [e.describe() for e in more]
@@ -538,7 +527,7 @@ def _revision_rank(kv: MemoryEtcd, locals_: Sequence[EnactorState]) -> dict[int,
     return {rev: i for i, rev in enumerate(sorted(revs), start=1)}
 
 
-def _answer(request: Request, response: Response) -> str:
+def _answer(response: Response) -> str:
     if isinstance(response, Observed):
         rec = response.record
         if rec is None:

@@ -15,7 +15,6 @@ from dnsrace.check.explorer import (
     Config,
     World,
     endpoints_in,
-    executor,
     violations_between,
 )
 from dnsrace.core.faults import POINTS, Fault, due
@@ -23,7 +22,7 @@ from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGIONAL_ENDPOINT
 from dnsrace.core.protocol import Enactor, EnactorState, Event, Pc, Protocol, move
 from dnsrace.stores.memetcd import MemoryEtcd
 from dnsrace.stores.plans import MemoryPlanStore
-from dnsrace.stores.records import MemoryRecordStore
+from dnsrace.stores.records import MemoryRecordStore, executor
 
 
 @dataclass(frozen=True)

@@ -107,20 +107,6 @@ class EnactorState:
             out += [rev for _, rev, _ in self.seen.keys]
         return out
 
-    def renumber(self, f: Callable[[int], int]) -> EnactorState:
-        """The same state with every store revision it holds mapped through `f` (the checker's
-        canonical form: only the order of revisions matters to the protocol)."""
-        if self.seen is None and not self.snapshot:
-            return self
-        seen = self.seen
-        if seen is not None:
-            seen = replace(
-                seen,
-                revision=f(seen.revision) if seen.revision else 0,
-                keys=tuple((k, f(rev), p) for k, rev, p in seen.keys),
-            )
-        return replace(self, seen=seen, snapshot=f(self.snapshot) if self.snapshot else 0)
-
 
 @dataclass(frozen=True)
 class Event:
@@ -209,21 +195,11 @@ class Enactor:
         return state.pc is Pc.WRITING and self.protocol is not Protocol.GUARDED
 
     def decide(self, state: EnactorState, view: Sequence[Plan]) -> Move:
-        """Local decisions up to the next request, reading `view` at most once."""
-        events: list[Event] = []
-        read = False
-        while True:
-            if self.reads_view(state):
-                if read:
-                    return Move(state, tuple(events), None)
-                read = True
-            state, new, request = self._decide_once(state, view)
-            events += new
-            # A move also ends where a fault can be injected: after a pick, before an
-            # endpoint's read, before clean-up (the live runner applies faults between moves).
-            at_fault_point = request is None and state.pc in (Pc.READING, Pc.CLEANUP)
-            if request is not None or state.pc is Pc.IDLE or at_fault_point:
-                return Move(state, tuple(events), request)
+        """Local decisions up to the next request, reading `view` at most once. A move also
+        ends where a fault can be injected (after a pick, before an endpoint's read, before
+        clean-up): the live runner applies faults between moves."""
+        state, events, request = self._decide_once(state, view)
+        return Move(state, tuple(events), request)
 
     def absorb(
         self, state: EnactorState, request: Request, response: Response

@@ -116,11 +116,6 @@ class MemoryEtcd:
     def freeze(self) -> Frozen:
         return self.revision, tuple(self.kvs[k] for k in sorted(self.kvs))
 
-    @classmethod
-    def thaw(cls, frozen: Frozen) -> MemoryEtcd:
-        revision, kvs = frozen
-        return cls({kv.key: kv for kv in kvs}, revision)
-
 
 def _refuse_duplicates(ops: Sequence[Op]) -> None:
     """etcd refuses a transaction that puts a key twice or puts a key it also deletes."""

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol as Interface
 
+from dnsrace.core.plans import Plan
+from dnsrace.core.protocol import Execute
 from dnsrace.core.records import (
     META_ROOT,
     RETIRED_ROOT,
@@ -32,8 +34,11 @@ from dnsrace.core.records import (
 )
 from dnsrace.core.requests import (
     ClearKeys,
+    DeletePlan,
     ReadAll,
     ReadEndpoint,
+    Request,
+    Response,
     RetirePlan,
     Snapshot,
     WriteEndpoint,
@@ -201,6 +206,22 @@ class RecordStore:
     def clear_retired(self) -> None:
         """Forget every retired-plan mark (a lab reset, once the plans are gone)."""
         self.etcd.delete_prefix(f"{RETIRED_ROOT}/".encode())
+
+
+class PlanDeleter(Interface):
+    def delete(self, plan: Plan, precondition: bool) -> bool: ...
+
+
+def executor(records: RecordStore, plans: PlanDeleter) -> Execute:
+    """The protocol's requests against the stores: DNSPlan deletes to the plan store, every
+    other request to the record store (live: etcd and the API; checker: their twins)."""
+
+    def execute(request: Request) -> Response:
+        if isinstance(request, DeletePlan):
+            return plans.delete(request.plan, request.precondition)
+        return records.execute(request)
+
+    return execute
 
 
 class EtcdRecordStore(RecordStore):
