@@ -8,19 +8,39 @@ to etcd, with real revisions, so a CAS or a snapshot compare fails exactly when 
 and `MemoryPlanStore`, whose watch log (creations and deletions, in order) each enactor sees a
 prefix of: its own view, which can lag.
 
-Reductions, and why each keeps every violation reachable:
+Reductions, and why each keeps every violation reachable
+(`tests/unit/test_explorer_reductions.py` compares them with a plain search over the real
+objects, which reaches the same states and breaks the same invariants):
 - Lazy delivery (a partial-order reduction). Delivering a watch event to an enactor touches
   only that enactor's view, so it commutes with every move of every other enactor and with the
   planner; only the enactor's own next view read can tell when it happened. So deliveries are
   not separate transitions: a move that reads the view branches over every view position from
-  where its view stood to the end of the log (every prefix the watch could have delivered by
-  then). Moves that do not read the view keep it where it was.
+  where its view stood to the end of the log. A later position showing the same plans, or
+  leading to the same move, is simulated by the earliest (from which the view can still
+  advance), and a move that changes nothing but the view position is skipped for the same
+  reason.
+- Local decisions ride along (a partial-order reduction). A move that reads no view and sends
+  no request (a guarded skip, finishing a clean-up) changes only its enactor's local state: it
+  is independent of every other transition and invisible to the invariants, so the explorer
+  takes it together with the move before it. Traces show it as the step of its own it is live.
 - Symmetry: enactors with the same protocol are interchangeable, so a state keeps its
   enactors sorted and the explorer records one representative per permutation. Enactors all
   write as "x" while exploring; traces are re-run with names afterwards (`replay`).
-- Canonical revisions: requests only compare revisions for equality and order, so the store
-  revisions in a state (etcd's and those enactors hold from their reads) are renumbered
-  densely in order; key versions, which no request compares, are dropped.
+- Canonical revisions (the state encoding). Requests compare a revision an enactor holds only
+  for equality with the key's mod revision now (its CAS: "unchanged since my read") or, for a
+  snapshot, as "no metadata modified since"; and a write always takes a new revision. So a
+  held revision is canonically one of: the key's own fixed revision (still unchanged), STALE
+  (changed; no revision there is can equal it again) or 0 (absent when read: MOD == 0 asks only
+  whether it is absent now); a snapshot is BIG (still valid) or STALE. The record store is then
+  just its keys and values. This is a bisimulation: every compare any request can make answers
+  the same in the canonical state as in the real one, now and after any further writes.
+
+Why it is fast: a state is a flat tuple of small ints (plans created, the watch log, the record
+store, and per enactor one int for its protocol, local state and view position), every piece
+interned once; a move of one enactor is a pure function of its local state, its view's
+content, the record store and the live plans, so the real `move` over the in-memory twins runs
+once per distinct argument and is a dictionary lookup after that. The invariants are checked
+only when a transition changed a store, memoised on the stores before and after.
 Breadth-first order makes every reported trace a shortest one.
 
 Invariants, checked on every transition, for every endpoint with a record:
@@ -32,20 +52,18 @@ Invariants, checked on every transition, for every endpoint with a record:
 from __future__ import annotations
 
 import time
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cache
-from typing import Any
 
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, Plan, plan_name
-from dnsrace.core.protocol import Enactor, EnactorState, Pc, Protocol, move
+from dnsrace.core.protocol import Enactor, EnactorState, Protocol, local_step, move
 from dnsrace.core.records import (
     META_ROOT,
-    EndpointRecord,
     Observed,
     Target,
     decode_meta,
+    meta_key,
     name_of_key,
 )
 from dnsrace.core.requests import Response, describe
@@ -62,13 +80,7 @@ INVARIANTS = {
 }
 POOL = (Target("10.0.0.1", 1, "lb-1"),)  # every plan has the pool's targets, as in the lab
 
-# canonical pieces (primitives only: hashable, ordered, cheap)
 KVKey = tuple[bytes, bytes, int, int]  # key, value, mod revision, create revision
-EnactorKey = tuple[str, int, tuple[object, ...]]  # protocol, view position, local state
-State = tuple[
-    int, tuple[tuple[str, int], ...], tuple[int, tuple[KVKey, ...]], tuple[EnactorKey, ...]
-]
-Label = tuple[int, int]  # (-1, 0) the planner; (i, position) enactor i of the sorted tuple
 
 
 @dataclass(frozen=True)
@@ -174,200 +186,345 @@ class Result:
         }
 
 
-# -- encoding of enactor states -----------------------------------------------------------------
-def _enc_record(r: EndpointRecord | None) -> object:
-    return () if r is None else (r.name, r.generation, r.enactor)
+# -- the canonical world ------------------------------------------------------------------------
+BIG = 1 << 40  # a thawed store's revision: above every canonical key revision
+STALE = 1  # a held revision whose key has changed since the read: equal to no revision there is
+POSITIONS = 1 << 8  # view positions per enactor entry (a log is at most 2 events per plan)
+
+# A state is a flat tuple of small ints: (plans created, log id, kv id, *entries), entries
+# sorted, each `actor * POSITIONS + view position`, where an actor id stands for one
+# (protocol, local state) pair.
+State = tuple[int, ...]
+Label = tuple[int, int]  # (-1, 0) the planner; (i, position) enactor i of the sorted entries
+# a move's outcome: the actor after, the kv after, the plan deleted (0: none), the change id
+Outcome = tuple[int, int, int, int]
 
 
 class World:
-    """Materialises a canonical state into in-memory stores, moves it, and reads it back."""
+    """Canonical states, interned, and the moves between them, memoised.
+
+    Actors (protocol and local state), record stores, watch logs, views and sets of changed keys
+    are each interned once as small ints. A move of one enactor is a pure function of its actor,
+    its view's content, the record store and the live plans, so it runs (the real `move` over
+    the in-memory twins) once per distinct argument and is looked up after that; so is how a
+    write seen by another enactor ages what it read (`stale`)."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.enactors = {p: Enactor("x", p, config.keep) for p in set(config.protocols)}
-        self._decoded: dict[tuple[object, ...], EnactorState] = {}
-        self._stores: dict[tuple[tuple[str, int], ...], MemoryPlanStore] = {}
-        self._endpoints: dict[tuple[KVKey, ...], dict[str, tuple[int, bool, str]]] = {}
+        self.protocols: tuple[Protocol, ...] = tuple(sorted(set(config.protocols)))
+        self.enactors = [Enactor("x", p, config.keep) for p in self.protocols]
+        self.actors: list[tuple[int, EnactorState]] = []
+        self._actor_ids: dict[tuple[int, EnactorState], int] = {}
+        self._reads_view: list[bool] = []
+        self.kvs: list[tuple[tuple[bytes, bytes], ...]] = []
+        self._kv_ids: dict[tuple[tuple[bytes, bytes], ...], int] = {}
+        self.logs: list[tuple[tuple[str, int], ...]] = []
+        self._log_ids: dict[tuple[tuple[str, int], ...], int] = {}
+        self._alive: list[int] = []  # per log: the view id of the live plans
+        self.views: list[tuple[int, ...]] = []
+        self._view_ids: dict[tuple[int, ...], int] = {}
+        self.changes: list[tuple[frozenset[bytes], bool]] = [(frozenset(), False)]
+        self._change_ids: dict[tuple[frozenset[bytes], bool], int] = {self.changes[0]: 0}
+        self._key_ids: dict[bytes, int] = {}
+        self._choices: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        self._moves: dict[tuple[int, int, int, int], Outcome] = {}
+        self._stale: dict[tuple[int, int], int] = {}
+        self._endpoints: dict[int, dict[str, tuple[int, bool, str]]] = {}
+        self._violations: dict[tuple[int, int, int], list[tuple[str, str]]] = {}
+        self._meta_prefix = (META_ROOT + "/").encode()
+        self.no_view = self.view_id(())
 
     @cache  # noqa: B019 - a World lives as long as one exploration
     def plan(self, generation: int) -> Plan:
         name = plan_name("us-east-1", generation)
         return Plan(name, generation, self.config.endpoints_of(generation), POOL, f"uid-{name}")
 
-    # enactor local states <-> primitives
-    def encode(self, s: EnactorState, f: Callable[[int], int] = int) -> tuple[object, ...]:
-        """Primitives for `s`, with every store revision mapped through `f`."""
-        seen: object = ()
-        if s.seen is not None:
-            o = s.seen
-            seen = (
-                o.name,
-                _enc_record(o.record),
-                bool(o.served),
-                f(o.revision) if o.revision else 0,
-                tuple((k, f(rev), p) for k, rev, p in o.keys),
+    # interning ------------------------------------------------------------------------------
+    def actor_id(self, protocol: int, state: EnactorState) -> int:
+        key = (protocol, state)
+        found = self._actor_ids.get(key)
+        if found is None:
+            found = self._actor_ids[key] = len(self.actors)
+            self.actors.append(key)
+            self._reads_view.append(self.enactors[protocol].reads_view(state))
+        return found
+
+    def kv_id(self, kvs: tuple[tuple[bytes, bytes], ...]) -> int:
+        found = self._kv_ids.get(kvs)
+        if found is None:
+            found = self._kv_ids[kvs] = len(self.kvs)
+            self.kvs.append(kvs)
+        return found
+
+    def log_id(self, log: tuple[tuple[str, int], ...]) -> int:
+        found = self._log_ids.get(log)
+        if found is None:
+            found = self._log_ids[log] = len(self.logs)
+            self.logs.append(log)
+            self._alive.append(self.view_id(_view_of(log, len(log))))
+        return found
+
+    def view_id(self, generations: tuple[int, ...]) -> int:
+        found = self._view_ids.get(generations)
+        if found is None:
+            found = self._view_ids[generations] = len(self.views)
+            self.views.append(generations)
+        return found
+
+    def change_id(self, changed: frozenset[bytes], meta_written: bool) -> int:
+        key = (changed, meta_written)
+        found = self._change_ids.get(key)
+        if found is None:
+            found = self._change_ids[key] = len(self.changes)
+            self.changes.append(key)
+        return found
+
+    def key_revision(self, key: bytes) -> int:
+        """The canonical mod revision of `key` while unchanged: one per key, from 2 up."""
+        found = self._key_ids.get(key)
+        if found is None:
+            found = self._key_ids[key] = len(self._key_ids) + 2
+        return found
+
+    # canonical revisions ----------------------------------------------------------------------
+    def canon(self, state: EnactorState, kvs: dict[bytes, KeyValue]) -> EnactorState:
+        """`state` with every revision it holds replaced by the canonical one that answers every
+        compare a request can make the same way, now and later: a revision it read that the key
+        still has becomes the key's canonical revision; one the key no longer has, STALE (a
+        write always takes a new revision, so it can never match again); 0 (the key was absent)
+        stays 0, since MOD == 0 only asks whether the key is absent. A snapshot revision is only
+        compared as "no metadata changed since": BIG if that still holds, STALE if not."""
+        seen, snapshot = state.seen, state.snapshot
+        if seen is not None:
+
+            def held(key: bytes, revision: int) -> int:
+                if revision == 0:
+                    return 0
+                cur = kvs.get(key)
+                if cur is None or cur.mod_revision != revision:
+                    return STALE
+                return self.key_revision(key)
+
+            seen = Observed(
+                seen.name,
+                seen.record,
+                seen.served,
+                held(meta_key(seen.name).encode(), seen.revision),
+                tuple((k, held(k.encode(), r), p) for k, r, p in seen.keys),
             )
+        if snapshot:
+            unchanged = all(
+                kv.mod_revision <= snapshot
+                for key, kv in kvs.items()
+                if key.startswith(self._meta_prefix)
+            )
+            snapshot = BIG if unchanged else STALE
+        if seen is state.seen and snapshot == state.snapshot:
+            return state
+        return replace(state, seen=seen, snapshot=snapshot)
+
+    def stale(self, actor: int, change: int) -> int:
+        """Actor `actor` after another enactor's request changed the keys of `change`: what it
+        read of them, and its snapshot if metadata was written, no longer matches."""
+        key = (actor, change)
+        found = self._stale.get(key)
+        if found is None:
+            protocol, state = self.actors[actor]
+            changed, meta_written = self.changes[change]
+            seen, snapshot = state.seen, state.snapshot
+            if seen is not None:
+                meta = meta_key(seen.name).encode()
+                seen = Observed(
+                    seen.name,
+                    seen.record,
+                    seen.served,
+                    STALE if seen.revision and meta in changed else seen.revision,
+                    tuple(
+                        (k, STALE if r and k.encode() in changed else r, p) for k, r, p in seen.keys
+                    ),
+                )
+            if snapshot == BIG and meta_written:
+                snapshot = STALE
+            aged = replace(state, seen=seen, snapshot=snapshot)
+            found = self._stale[key] = self.actor_id(protocol, aged)
+        return found
+
+    def thaw(self, kv: int) -> MemoryEtcd:
+        """The record store of `kv` as etcd holding it at revision BIG."""
+        return MemoryEtcd(
+            {
+                k: KeyValue(k, v, self.key_revision(k), self.key_revision(k), 1)
+                for k, v in self.kvs[kv]
+            },
+            BIG,
+        )
+
+    # views --------------------------------------------------------------------------------------
+    def reads_view(self, actor: int) -> bool:
+        return self._reads_view[actor]
+
+    def view_choices(self, log: int, position: int) -> list[tuple[int, int]]:
+        """Where a view at `position` can stand at its next read, and what it then holds: the
+        earliest position of each distinct content (a later position showing the same plans
+        is simulated by the earlier one, from which the view can still advance)."""
+        key = (log, position)
+        found = self._choices.get(key)
+        if found is None:
+            events = self.logs[log]
+            found = []
+            contents: set[int] = set()
+            for q in range(position, len(events) + 1):
+                view = self.view_id(_view_of(events, q))
+                if view not in contents:
+                    contents.add(view)
+                    found.append((q, view))
+            self._choices[key] = found
+        return found
+
+    # moves --------------------------------------------------------------------------------------
+    def move(self, actor: int, kv: int, view: int, log: int) -> Outcome:
+        """One move (with the local decisions that follow it) from canonical pieces."""
+        key = (actor, kv, view, self._alive[log])
+        found = self._moves.get(key)
+        if found is None:
+            found = self._moves[key] = self._run(actor, kv, view, self._alive[log])
+        return found
+
+    def _run(self, actor: int, kv: int, view: int, alive: int) -> Outcome:
+        protocol, local = self.actors[actor]
+        enactor = self.enactors[protocol]
+        store = self.thaw(kv)
+        before = dict(store.kvs)
+        plans = MemoryPlanStore({self.plan(g).name: self.plan(g) for g in self.views[alive]})
+        state, _, _ = move(
+            enactor,
+            local,
+            [self.plan(g) for g in self.views[view]],
+            executor(MemoryRecordStore(store), plans),
+        )
+        while (step := local_step(enactor, state)) is not None:
+            state = step.state
+        after = store.kvs
+        changed = frozenset(
+            k for k in before.keys() | after.keys() if before.get(k) != after.get(k)
+        )
+        meta_written = any(k.startswith(self._meta_prefix) and k in after for k in changed)
+        deleted = next((p.generation for kind, p in plans.log if kind == "DELETED"), 0)
         return (
-            s.pc.value,
-            s.plan.generation if s.plan else 0,
-            s.index,
-            s.last_applied,
-            seen,
-            tuple(sorted(s.alive)),
-            f(s.snapshot) if s.snapshot else 0,
-            tuple((p.generation, action, users) for p, action, users in s.todo),
-            s.deleted,
-            s.clears,
-        )
-
-    def decode(self, key: tuple[object, ...]) -> EnactorState:
-        found = self._decoded.get(key)
-        if found is None:
-            found = self._decoded[key] = self._decode(key)
-        return found
-
-    def _decode(self, key: tuple[Any, ...]) -> EnactorState:
-        pc, gen, index, last, seen, alive, snap, todo, deleted, clears = key
-        return EnactorState(
-            Pc(pc),
-            self.plan(gen) if gen else None,
-            index,
-            last,
-            self._dec_observed(seen),
-            frozenset(alive),
-            snap,
-            tuple((self.plan(g), a, u) for g, a, u in todo),
+            self.actor_id(protocol, self.canon(state, after)),
+            self.kv_id(tuple(sorted((k, v.value) for k, v in after.items()))),
             deleted,
-            clears,
+            self.change_id(changed, meta_written) if changed else 0,
         )
 
-    def _dec_observed(self, key: Any) -> Observed | None:
-        if not key:
-            return None
-        name, rec, served, revision, keys = key
-        record = None
-        if rec:
-            rname, gen, enactor = rec
-            record = EndpointRecord(rname, gen, self.plan(gen).name, enactor, POOL)
-        return Observed(name, record, POOL if served else (), revision, keys)
-
-    # whole states
+    # whole states ------------------------------------------------------------------------------
     def initial(self) -> State:
-        idle = [(p, 0, EnactorState()) for p in self.config.protocols]
-        return self.canonical(0, MemoryPlanStore(), MemoryEtcd(), idle)
-
-    def log_of(self, log: tuple[tuple[str, int], ...]) -> MemoryPlanStore:
-        """A fresh plan store whose watch log is `log` (built once per log, then copied)."""
-        base = self._stores.get(log)
-        if base is None:
-            base = MemoryPlanStore()
-            for kind, gen in log:
-                plan = self.plan(gen)
-                if kind == "ADDED":
-                    base.add(plan)
-                else:
-                    base.delete(plan, precondition=False)
-            self._stores[log] = base
-        return MemoryPlanStore(dict(base.plans), list(base.log))
-
-    def endpoint_states(self, state: State) -> dict[str, tuple[int, bool, str]]:
-        kvs = state[2][1]
-        found = self._endpoints.get(kvs)
-        if found is None:
-            found = self._endpoints[kvs] = endpoint_states(state)
-        return found
-
-    def canonical(
-        self,
-        created: int,
-        ps: MemoryPlanStore,
-        kv: MemoryEtcd,
-        enactors: Sequence[tuple[Protocol, int, EnactorState]],
-    ) -> State:
-        f = _revision_rank(kv, [local for _, _, local in enactors]).__getitem__
-        frozen = tuple(
-            (k.key, k.value, f(k.mod_revision), f(k.create_revision))
-            for k in (kv.kvs[key] for key in sorted(kv.kvs))
+        entries = sorted(
+            self.actor_id(self.protocols.index(p), EnactorState()) * POSITIONS
+            for p in self.config.protocols
         )
-        log = tuple((kind, p.generation) for kind, p in ps.log)
-        keys = tuple(sorted((p.value, pos, self.encode(local, f)) for p, pos, local in enactors))
-        return (created, log, (f(kv.revision), frozen), keys)
+        return (0, self.log_id(()), self.kv_id(()), *entries)
 
-    @staticmethod
-    def thaw_kv(frozen: tuple[int, tuple[KVKey, ...]]) -> MemoryEtcd:
-        rev, kvs = frozen
-        return MemoryEtcd({k: KeyValue(k, v, m, c, 1) for k, v, m, c in kvs}, rev)
+    def create(self, state: State) -> State:
+        created, log = state[0], state[1]
+        grown = self.log_id((*self.logs[log], ("ADDED", created + 1)))
+        return (created + 1, grown, *state[2:])
 
-    def successors(self, state: State) -> Iterator[tuple[Label, State]]:
-        created, log, kvf, enactors = state
+    def step(self, state: State, i: int, position: int, view: int) -> State:
+        """The state after enactor `i` of `state` moves with its view at `position`."""
+        created, log, kv = state[0], state[1], state[2]
+        entries = state[3:]
+        actor = entries[i] // POSITIONS
+        new_actor, new_kv, deleted, change = self.move(actor, kv, view, log)
+        if deleted:
+            log = self.log_id((*self.logs[log], ("DELETED", deleted)))
+        rest = [new_actor * POSITIONS + position]
+        if change:
+            stale = self.stale
+            for j, e in enumerate(entries):
+                if j != i:
+                    rest.append(stale(e // POSITIONS, change) * POSITIONS + e % POSITIONS)
+        else:
+            rest += entries[:i]
+            rest += entries[i + 1 :]
+        rest.sort()
+        return (created, log, new_kv, *rest)
+
+    def successors(self, state: State) -> Iterator[tuple[Label, State, bool]]:
+        """Every next state, with its label and whether the stores changed (only then can an
+        invariant break: a new plan is one no record uses yet)."""
+        created, log, kv = state[0], state[1], state[2]
         if created < self.config.plans:
-            ps, kv = self.log_of(log), self.thaw_kv(kvf)
-            ps.add(self.plan(created + 1))
-            locals_ = [(Protocol(p), pos, self.decode(k)) for p, pos, k in enactors]
-            yield (-1, 0), self.canonical(created + 1, ps, kv, locals_)
-        for i, (proto, pos, key) in enumerate(enactors):
-            if i and enactors[i - 1] == (proto, pos, key):
+            yield (-1, 0), self.create(state), False
+        entries = state[3:]
+        previous = -1
+        for i, e in enumerate(entries):
+            if e == previous:
                 continue  # symmetric: moving an identical enactor leads to the same state
-            protocol = Protocol(proto)
-            enactor = self.enactors[protocol]
-            local = self.decode(key)
-            positions = range(pos, len(log) + 1) if enactor.reads_view(local) else (pos,)
-            rest = [
-                (Protocol(p), q, self.decode(k)) for j, (p, q, k) in enumerate(enactors) if j != i
-            ]
-            views_seen: set[frozenset[str]] = set()
-            outcomes: set[tuple[object, ...]] = set()
-            for position in positions:
-                # A later position that shows the same plans, or leads to the same move, is
-                # simulated by the earliest one (a view can only advance from there): skip it.
-                ps = self.log_of(log)
-                view = view_at(ps.log, position)
-                content = frozenset(p.name for p in view)
-                if content in views_seen:
-                    continue
-                views_seen.add(content)
-                kv = self.thaw_kv(kvf)
-                new, _, _ = move(enactor, local, view, executor(MemoryRecordStore(kv), ps))
-                outcome = (new, kv.freeze(), len(ps.log))
-                if outcome in outcomes:
+            previous = e
+            actor, position = divmod(e, POSITIONS)
+            if self._reads_view[actor]:
+                choices = self.view_choices(log, position)
+            else:
+                choices = [(position, self.no_view)]
+            outcomes: set[tuple[int, int, int]] = set()
+            for q, view in choices:
+                new_actor, new_kv, deleted, _ = self.move(actor, kv, view, log)
+                outcome = (new_actor, new_kv, deleted)
+                # A move that changes nothing only advances the view, which the position it
+                # started from simulates; a later position leading to the same move is
+                # simulated by the earlier one.
+                if outcome == (actor, kv, 0) or outcome in outcomes:
                     continue
                 outcomes.add(outcome)
-                nxt = self.canonical(created, ps, kv, [*rest, (protocol, position, new)])
-                if nxt != state:
-                    yield (i, position), nxt
+                yield (i, q), self.step(state, i, q, view), new_kv != kv or bool(deleted)
+
+    def live_plans(self, state: State) -> tuple[int, ...]:
+        """The generations of the plans that exist in `state`."""
+        return self.views[self._alive[state[1]]]
+
+    def violations(self, before: State, after: State) -> list[tuple[str, str]]:
+        key = (before[2], after[2], self._alive[after[1]])
+        found = self._violations.get(key)
+        if found is None:
+            alive = {plan_name("us-east-1", g) for g in self.views[key[2]]}
+            found = self._violations[key] = violations_between(
+                self.endpoint_states(before), self.endpoint_states(after), alive
+            )
+        return found
+
+    def endpoint_states(self, state: State) -> dict[str, tuple[int, bool, str]]:
+        kv = state[2]
+        found = self._endpoints.get(kv)
+        if found is None:
+            found = self._endpoints[kv] = endpoints_in(self.kvs[kv])
+        return found
 
 
-def endpoint_states(state: State) -> dict[str, tuple[int, bool, str]]:
-    """Every endpoint with metadata: (generation, served?, plan)."""
-    return endpoints_in(state[2][1])
+def _view_of(log: Sequence[tuple[str, int]], position: int) -> tuple[int, ...]:
+    alive: dict[int, None] = {}
+    for kind, gen in log[:position]:
+        if kind == "DELETED":
+            alive.pop(gen, None)
+        else:
+            alive[gen] = None
+    return tuple(alive)
 
 
-def endpoints_in(kvs: Sequence[KVKey]) -> dict[str, tuple[int, bool, str]]:
-    """Every endpoint with metadata in these record-store keys: (generation, served?, plan)."""
+def endpoints_in(kvs: Sequence[tuple[bytes, bytes] | KVKey]) -> dict[str, tuple[int, bool, str]]:
+    """Every endpoint with metadata in these record-store keys (key, value, ...): (generation,
+    served?, plan)."""
     meta_prefix = (META_ROOT + "/").encode()
     served: set[str] = set()
     out: dict[str, tuple[int, bool, str]] = {}
-    for key, _, _, _ in kvs:
-        if key.startswith(b"/skydns/"):
-            served.add(name_of_key(key.decode()))
-    for key, value, _, _ in kvs:
-        if key.startswith(meta_prefix):
-            rec = decode_meta(value)
+    for kv in kvs:
+        if kv[0].startswith(b"/skydns/"):
+            served.add(name_of_key(kv[0].decode()))
+    for kv in kvs:
+        if kv[0].startswith(meta_prefix):
+            rec = decode_meta(kv[1])
             out[rec.name] = (rec.generation, rec.name in served, rec.plan)
     return out
-
-
-def alive_plans(state: State) -> set[str]:
-    _, log, _, _ = state
-    alive: set[int] = set()
-    for kind, gen in log:
-        (alive.add if kind == "ADDED" else alive.discard)(gen)
-    return {plan_name("us-east-1", g) for g in alive}
-
-
-def violations_of(before: State, after: State, world: World | None = None) -> list[tuple[str, str]]:
-    states = world.endpoint_states if world is not None else endpoint_states
-    return violations_between(states(before), states(after), alive_plans(after))
 
 
 def violations_between(
@@ -403,38 +560,45 @@ def explore(
     result = Result(config)
     init = world.initial()
     parent: dict[State, tuple[State, Label] | None] = {init: None}
-    frontier: deque[tuple[State, int]] = deque([(init, 0)])
     found: dict[str, tuple[State, State, Label, str]] = {}
-    expanded = 0
-    while frontier:
-        expanded += 1
-        if max_seconds and expanded % 1000 == 0 and clock() - start > max_seconds:
-            result.complete = False
-            break
-        state, depth = frontier.popleft()
-        result.depth = max(result.depth, depth)
-        for label, nxt in world.successors(state):
-            result.transitions += 1
-            for inv, detail in violations_of(state, nxt, world):
-                if inv not in found:
-                    found[inv] = (state, nxt, label, detail)
-                    if result.first_violation_seconds is None:
-                        result.first_violation_seconds = clock() - start
-            if nxt in parent:
-                continue
-            if len(parent) >= config.max_states:
+    level, expanded, transitions = [init], 0, 0
+    while level:
+        following: list[State] = []
+        for state in level:
+            expanded += 1
+            if max_seconds and expanded % 1000 == 0 and clock() - start > max_seconds:
                 result.complete = False
-                continue
-            parent[nxt] = (state, label)
-            frontier.append((nxt, depth + 1))
-        if stop_at_first and found:
-            result.complete = False
+                break
+            for label, nxt, changed in world.successors(state):
+                transitions += 1
+                if changed:
+                    for inv, detail in world.violations(state, nxt):
+                        if inv not in found:
+                            found[inv] = (state, nxt, label, detail)
+                            if result.first_violation_seconds is None:
+                                result.first_violation_seconds = clock() - start
+                if nxt in parent:
+                    continue
+                if len(parent) >= config.max_states:
+                    result.complete = False
+                    continue
+                parent[nxt] = (state, label)
+                following.append(nxt)
+            if stop_at_first and found:
+                result.complete = False
+                break
+        if not result.complete:
             break
+        if following:
+            result.depth += 1
+        level = following
+    result.transitions = transitions
     result.states = len(parent)
     for inv in sorted(found):
         before, _, label, detail = found[inv]
         labels = [*_path_to(parent, before), (before, label)]
-        result.violations.append(Violation(inv, INVARIANTS[inv], detail, replay(config, labels)))
+        trace = replay(config, labels, world)
+        result.violations.append(Violation(inv, INVARIANTS[inv], detail, trace))
     result.seconds = clock() - start
     return result
 
@@ -451,47 +615,52 @@ def _path_to(
     return path[::-1]
 
 
-def replay(config: Config, path: list[tuple[State, Label]]) -> tuple[Step, ...]:
-    """Re-run a path with named enactors, to tell it in the incident's words. Each named
-    enactor is moved in lockstep in the canonical world (identity "x") to find which named
-    enactor a label's sorted position stands for."""
-    world = World(config)
+def replay(config: Config, path: list[tuple[State, Label]], world: World) -> tuple[Step, ...]:
+    """Re-run a path with named enactors, to tell it in the incident's words, one live move per
+    step (a local decision the explorer took along with a move is a step of its own here). The
+    named enactors' canonical entries are kept in step with the explorer's, to find which of
+    them a label's sorted position stands for."""
     names = ENACTOR_NAMES[: config.enactors]
     named = {n: Enactor(n, p, config.keep) for n, p in zip(names, config.protocols, strict=True)}
     local = {n: EnactorState() for n in names}
-    canon = {n: EnactorState() for n in names}
-    position = dict.fromkeys(names, 0)
-    ps, kv, ps_x, kv_x = MemoryPlanStore(), MemoryEtcd(), MemoryPlanStore(), MemoryEtcd()
-    rs, rs_x = MemoryRecordStore(kv), MemoryRecordStore(kv_x)
+    entry = {
+        n: world.actor_id(world.protocols.index(p), EnactorState()) * POSITIONS
+        for n, p in zip(names, config.protocols, strict=True)
+    }
+    ps, kv = MemoryPlanStore(), MemoryEtcd()
+    execute = executor(MemoryRecordStore(kv), ps)
     created = 0
     steps = []
     for before, (index, pos) in path:
         if index < 0:
             created += 1
             ps.add(world.plan(created))
-            ps_x.add(world.plan(created))
             steps.append(Step("planner", (f"planner creates plan g{created}",)))
             continue
-        entry = before[3][index]
-        mover = next(n for n in names if _entry(world, config, n, canon, position, kv_x) == entry)
-        enactor_x = world.enactors[config.protocols[names.index(mover)]]
-        read = enactor_x.reads_view(canon[mover])
+        target = before[3 + index]
+        mover = next(n for n in names if entry[n] == target)
+        actor = target // POSITIONS
+        read = world.reads_view(actor)
+        view_id = dict(world.view_choices(before[1], 0))[pos] if read else world.no_view
+        new_actor, _, _, change = world.move(actor, before[2], view_id, before[1])
+        for n in names:
+            if n != mover and change:
+                entry[n] = world.stale(entry[n] // POSITIONS, change) * POSITIONS + (
+                    entry[n] % POSITIONS
+                )
+        entry[mover] = new_actor * POSITIONS + pos
         view = view_at(ps.log, pos)
-        canon[mover], _, _ = move(
-            enactor_x, canon[mover], view_at(ps_x.log, pos), executor(rs_x, ps_x)
-        )
         chosen = named[mover].decide(local[mover], view)
         texts = [e.describe() for e in chosen.events]
         local[mover] = chosen.state
         if chosen.request is not None:
             request = chosen.request
-            response = executor(rs, ps)(request)
+            response = execute(request)
             local[mover], more = named[mover].absorb(local[mover], request, response)
             answer = _answer(response)
             if answer or not more:
                 texts.append(f"({describe(request)}{': ' + answer if answer else ''})")
             texts += [e.describe() for e in more]
-        position[mover] = pos
         steps.append(
             Step(
                 mover,
@@ -499,32 +668,10 @@ def replay(config: Config, path: list[tuple[State, Label]]) -> tuple[Step, ...]:
                 tuple(sorted(p.generation for p in view)) if read else None,
             )
         )
+        while (then := local_step(named[mover], local[mover])) is not None:
+            local[mover] = then.state
+            steps.append(Step(mover, tuple(e.describe() for e in then.events) or ("(local step)",)))
     return tuple(steps)
-
-
-def _entry(
-    world: World,
-    config: Config,
-    name: str,
-    canon: dict[str, EnactorState],
-    position: dict[str, int],
-    kv: MemoryEtcd,
-) -> EnactorKey:
-    """The canonical entry of enactor `name` in the canonical world as it stands."""
-    names = ENACTOR_NAMES[: config.enactors]
-    rank = _revision_rank(kv, list(canon.values()))
-    proto = config.protocols[names.index(name)]
-    return (proto.value, position[name], world.encode(canon[name], rank.__getitem__))
-
-
-def _revision_rank(kv: MemoryEtcd, locals_: Sequence[EnactorState]) -> dict[int, int]:
-    revs = {kv.revision}
-    for item in kv.kvs.values():
-        revs.add(item.mod_revision)
-        revs.add(item.create_revision)
-    for local in locals_:
-        revs.update(local.revisions())
-    return {rev: i for i, rev in enumerate(sorted(revs), start=1)}
 
 
 def _answer(response: Response) -> str:

@@ -415,21 +415,28 @@ class Enactor:
                 todo.append((plan, "retire", ()))
             else:
                 todo.append((plan, "delete", ()))
-        return replace(state, pc=Pc.DELETING, todo=tuple(todo), snapshot=snap.revision, deleted=())
+        deciding = replace(
+            state, pc=Pc.DELETING, todo=tuple(todo), snapshot=snap.revision, deleted=()
+        )
+        return _forget_snapshot(deciding)
 
     def _deleted(
         self, state: EnactorState, request: Request, response: Response
     ) -> tuple[EnactorState, list[Event]]:
         plan, _, in_use = state.todo[0]
-        rest = replace(state, todo=state.todo[1:])
+        rest = _forget_snapshot(replace(state, todo=state.todo[1:]))
         if isinstance(request, RetirePlan):
             if response:
                 retired = replace(state, todo=((plan, "delete", in_use), *state.todo[1:]))
-                return retired, [Event("plan-retired", self.ident, plan=plan.name)]
+                return _forget_snapshot(retired), [
+                    Event("plan-retired", self.ident, plan=plan.name)
+                ]
             return rest, [Event("retire-refused", self.ident, plan=plan.name)]
         assert state.plan is not None
         if response:
-            deleted = replace(rest, deleted=(*state.deleted, plan.name))
+            # only unguarded clean-up goes on to clear the keys of the plans it deleted
+            done = (*state.deleted, plan.name) if self.protocol is Protocol.UNGUARDED else ()
+            deleted = replace(rest, deleted=done)
             event = Event(
                 "plan-deleted",
                 self.ident,
@@ -505,6 +512,14 @@ class Enactor:
         )
 
 
+def _forget_snapshot(state: EnactorState) -> EnactorState:
+    """A clean-up with no retirement left to decide never uses its snapshot again: drop it, so
+    states that differ only there are one state (to the checker too)."""
+    if state.snapshot and all(action != "retire" for _, action, _ in state.todo):
+        return replace(state, snapshot=0)
+    return state
+
+
 def _observed(response: Response) -> Observed:
     assert isinstance(response, Observed)
     return response
@@ -529,6 +544,19 @@ def move(
         return chosen.state, events, None
     after, more = enactor.absorb(chosen.state, chosen.request, execute(chosen.request))
     return after, events + more, chosen.request
+
+
+def local_step(enactor: Enactor, state: EnactorState) -> Move | None:
+    """The next move if it is a purely local decision: it reads no view, sends no request and
+    changes the state (a guarded skip, a clean-up with nothing left to do). Such a move touches
+    nothing another enactor or the planner can see or change, so the checker takes it at once
+    (`dnsrace.check.explorer`); None otherwise."""
+    if enactor.reads_view(state):
+        return None
+    chosen = enactor.decide(state, ())
+    if chosen.request is not None or chosen.state == state:
+        return None
+    return chosen
 
 
 def run_to_idle(
