@@ -23,8 +23,9 @@ import kopf
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from dnsrace import configmaps, kube, telemetry
+from dnsrace import configmaps, history, kube, telemetry
 from dnsrace.labcontrol import LabControl, LabTimeout
+from dnsrace.oracle import PlanPoll
 from dnsrace.probe import resolve
 from dnsrace.sampling import PeriodicSampler
 from dnsrace.scenario_engine import Engine, Run, ScenarioInvalid, prepare
@@ -289,6 +290,16 @@ class ScenarioProbe(PeriodicSampler):
             "lastGenerations": dict(saved.get("lastGenerations", {})),
             "lastAnswers": dict(saved.get("lastAnswers", {})),
         }
+        # the history oracle's evidence: where the record store's history starts, and plans
+        etcd = runner.control.records.client
+        self.tally["startRevision"] = int(saved.get("startRevision") or etcd.revision())
+        self.polls = history.PlanPolls(
+            etcd.revision, lambda: [p.name for p in runner.control.plans.list()]
+        )
+        self.polls.kept = [
+            PlanPoll(int(b), frozenset(plans), int(a)) for b, plans, a in saved.get("planPolls", [])
+        ]
+        self.samples_taken = 0
         self.series: list[list[Any]] = []
         self.last = time.monotonic()
 
@@ -297,6 +308,9 @@ class ScenarioProbe(PeriodicSampler):
         gap = min(now - self.last, 5 * self.interval)
         self.last = now
         seen = self.tally["lastGenerations"]
+        if self.samples_taken % PLAN_POLL_EVERY == 0:
+            self.polls.poll()
+        self.samples_taken += 1
         observed = self.runner.control.records.read_all(self.names)
         for name in self.names:
             answer = resolve(name, self.runner.memo.dns)
@@ -319,6 +333,7 @@ class ScenarioProbe(PeriodicSampler):
             )
 
     def flush(self) -> None:
+        self.tally["planPolls"] = [[p.before, sorted(p.plans), p.after] for p in self.polls.all()]
         self.runner.save({"probes": {k: v for k, v in self.tally.items()}})
         if self.series:
             configmaps.append_lines(
@@ -328,6 +343,9 @@ class ScenarioProbe(PeriodicSampler):
                 [json.dumps(r) for r in self.series],
             )
             self.series = []
+
+
+PLAN_POLL_EVERY = 5  # samples: the plans are listed every 5th probe round (100 ms by default)
 
 
 def series_configmap(name: str) -> str:

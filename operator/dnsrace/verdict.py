@@ -1,14 +1,19 @@
-"""A scenario's verdict: what the probes saw, what the enactors' Events recorded, what the
-regional endpoint answers at the end, and whether spec.expect holds."""
+"""A scenario's verdict: what the history oracle finds in the record store's full history (every
+endpoint, every revision; `dnsrace.oracle`), what the DNS probes saw on every endpoint, what the
+enactors' Events recorded, what the regional endpoint answers at the end, and whether
+spec.expect holds. The summary's first word follows the worst thing on any endpoint: OUTAGE (an
+endpoint was empty, in the store or to a probe), STALE (one went back a generation or used a
+deleted plan, but answered), HELD (nothing went wrong)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dnsrace import cascade
+from dnsrace import cascade, history
 from dnsrace.core.plans import REGIONAL_ENDPOINT, generation_of
 from dnsrace.labcontrol import LabControl, timestamp_of
+from dnsrace.oracle import PlanPoll
 from dnsrace.probe import resolve
 from dnsrace.scenario_engine import Run
 
@@ -61,6 +66,11 @@ def compute_verdict(
             if e.reason in ("StaleOverwrite", "ActivePlanDeleted", "RecordCleared")
         ][:6],
     }
+    etcd = control.records.client
+    polls = [PlanPoll(int(b), frozenset(p), int(a)) for b, p, a in probes.get("planPolls", [])]
+    start = int(probes.get("startRevision") or etcd.revision())
+    oracle = history.judge(etcd, start, etcd.revision(), polls).as_json()
+    verdict["oracle"] = oracle
     if run.simulated is not None:
         verdict["simulated"] = run.simulated
     failures = check_expectations(spec.get("expect") or {}, verdict)
@@ -71,13 +81,21 @@ def compute_verdict(
         failures += cascade.check_figures((spec.get("expect") or {}).get("figures") or {}, figs)
     verdict["failures"] = failures
     verdict["passed"] = not failures
-    outage = answer.rcode == "NXDOMAIN"
-    head = (
-        f"OUTAGE: {REGIONAL_ENDPOINT} NXDOMAIN"
-        if outage
-        else f"HELD: {REGIONAL_ENDPOINT} {answer.rcode}"
-    )
+    verdict["word"] = word = worst(oracle, verdict)
+    empty = sorted(set(oracle["emptyEndpoints"]) | set(verdict["emptySamples"]))
+    found = oracle["violations"]
+    if word == "OUTAGE":
+        head = f"OUTAGE: empty {', '.join(empty)}; {REGIONAL_ENDPOINT} {answer.rcode}"
+    elif word == "STALE":
+        head = (
+            f"STALE: {found['I2']} regressions, {found['I3']} records on deleted plans; "
+            f"{REGIONAL_ENDPOINT} {answer.rcode}"
+        )
+    else:
+        head = f"HELD: {REGIONAL_ENDPOINT} {answer.rcode}"
     tail = (
+        f"oracle {oracle['revisionsChecked']} revisions x {len(oracle['endpoints'])} endpoints: "
+        f"I1 {found['I1']}, I2 {found['I2']}, I3 {found['I3']}; "
         f"{verdict['staleOverwrites']} stale overwrites, {verdict['activePlanDeletions']} "
         f"active-plan deletions, {verdict['casConflicts']} CAS conflicts, empty "
         f"{verdict['emptyRecordSeconds']:.2f}s"
@@ -101,8 +119,27 @@ def compute_verdict(
     return verdict
 
 
+def worst(oracle: Mapping[str, Any], verdict: Mapping[str, Any]) -> str:
+    """OUTAGE, STALE or HELD: the worst the oracle or the probes saw on any endpoint."""
+    if oracle["emptyEndpoints"] or verdict["emptySamples"]:
+        return "OUTAGE"
+    if oracle["word"] != "HELD" or verdict["regressions"]:
+        return "STALE"
+    return "HELD"
+
+
 def check_expectations(expect: Mapping[str, Any], verdict: Mapping[str, Any]) -> list[str]:
     failures = []
+    for invariant, bounds in (expect.get("oracle") or {}).items():
+        value = int(verdict["oracle"]["violations"][invariant])
+        if "min" in bounds and value < int(bounds["min"]):
+            failures.append(
+                f"expected the oracle to find {invariant} >= {bounds['min']}, saw {value}"
+            )
+        if "max" in bounds and value > int(bounds["max"]):
+            failures.append(
+                f"expected the oracle to find {invariant} <= {bounds['max']}, saw {value}"
+            )
     if (
         "emptyRecordObserved" in expect
         and verdict["emptyRecordObserved"] != expect["emptyRecordObserved"]

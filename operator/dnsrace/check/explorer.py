@@ -631,7 +631,7 @@ def replay(config: Config, path: list[tuple[State, Label]], world: World) -> tup
     execute = executor(MemoryRecordStore(kv), ps)
     created = 0
     steps = []
-    for before, (index, pos) in path:
+    for number, (before, (index, pos)) in enumerate(path, 1):
         if index < 0:
             created += 1
             ps.add(world.plan(created))
@@ -668,7 +668,8 @@ def replay(config: Config, path: list[tuple[State, Label]], world: World) -> tup
                 tuple(sorted(p.generation for p in view)) if read else None,
             )
         )
-        while (then := local_step(named[mover], local[mover])) is not None:
+        # (after the last, violating move, the decisions that rode along with it do not matter)
+        while number < len(path) and (then := local_step(named[mover], local[mover])) is not None:
             local[mover] = then.state
             steps.append(Step(mover, tuple(e.describe() for e in then.events) or ("(local step)",)))
     return tuple(steps)

@@ -163,6 +163,18 @@ class EtcdClient:
         data = self._call("kv/range", {"key": _b64(prefix), "range_end": _b64(prefix_end(prefix))})
         return [_kv(raw) for raw in data.get("kvs", [])], int(data["header"]["revision"])
 
+    def everything_at(self, revision: int) -> list[KeyValue]:
+        """Every key as it stood at `revision` (a historical read)."""
+        data = self._call(
+            "kv/range", {"key": _b64(b"\x00"), "range_end": _b64(b"\x00"), "revision": revision}
+        )
+        return [_kv(raw) for raw in data.get("kvs", [])]
+
+    def revision(self) -> int:
+        """The store's current revision."""
+        data = self._call("kv/range", {"key": _b64(b"\x00"), "count_only": True})
+        return int(data["header"]["revision"])
+
     def get(self, key: bytes) -> tuple[KeyValue | None, int]:
         data = self._call("kv/range", {"key": _b64(key)})
         kvs = data.get("kvs", [])
@@ -199,8 +211,87 @@ class EtcdClient:
             bool(data.get("succeeded", False)), int(data["header"]["revision"]), ranges
         )
 
+    def history(self, start: int, end: int, timeout: float = 30.0) -> list[HistoryEvent]:
+        """Every put and delete of every key at revisions `start` to `end`, in order: a watch
+        over the whole keyspace from `start`, read until it has replayed `end` (etcd keeps every
+        revision until compacted; a compacted start is an error)."""
+        if end < start:
+            return []
+        body = {
+            "create_request": {
+                "key": _b64(b"\x00"),
+                "range_end": _b64(b"\x00"),
+                "start_revision": start,
+            }
+        }
+        # a connection of its own, closed after: a watch stream never ends by itself, so its
+        # connection must not go back to the pool with unread chunks
+        http = urllib3.PoolManager(retries=False)
+        try:
+            resp = http.request(
+                "POST",
+                f"{self.url}/v3/watch",
+                body=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"},
+                preload_content=False,
+                timeout=urllib3.Timeout(connect=5.0, read=timeout),
+                retries=False,
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            raise EtcdError(f"record store at {self.url} unreachable: {exc}") from exc
+        events: list[HistoryEvent] = []
+        try:
+            buffer = b""
+            while not events or events[-1].revision < end:
+                chunk = resp.read1(65536) if hasattr(resp, "read1") else resp.read(65536)
+                if not chunk:
+                    raise EtcdError(f"record store watch ended before revision {end}")
+                buffer += chunk
+                while b"\n" in buffer:
+                    line, buffer = buffer.split(b"\n", 1)
+                    if line.strip():
+                        events += _watch_events(json.loads(line))
+        except urllib3.exceptions.HTTPError as exc:
+            raise EtcdError(f"record store watch from {start}: {exc}") from exc
+        finally:
+            resp.close()
+            http.clear()
+        return [e for e in events if e.revision <= end]
+
     def close(self) -> None:
         self._http.clear()
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """One put (value) or delete (value None) in the store's history."""
+
+    revision: int
+    key: bytes
+    value: bytes | None
+
+
+def _watch_events(message: dict[str, Any]) -> list[HistoryEvent]:
+    result = message.get("result") or {}
+    if "error" in message or result.get("canceled"):
+        reason = result.get("cancel_reason") or message.get("error") or "canceled"
+        compacted = result.get("compact_revision")
+        raise EtcdError(
+            f"record store watch: {reason}"
+            + (f" (history compacted up to {compacted})" if compacted else "")
+        )
+    out = []
+    for event in result.get("events", []):
+        kv = event.get("kv") or {}
+        deleted = event.get("type") == "DELETE"
+        out.append(
+            HistoryEvent(
+                int(kv.get("mod_revision", 0)),
+                base64.b64decode(kv["key"]),
+                None if deleted else base64.b64decode(kv.get("value", "")),
+            )
+        )
+    return out
 
 
 def _branch(data: dict[str, Any], success: Sequence[Op], failure: Sequence[Op]) -> Sequence[Op]:

@@ -228,7 +228,8 @@ class EtcdRecordStore(RecordStore):
     """The real store: the record-store etcd that CoreDNS's etcd plugin reads per query."""
 
     def __init__(self, url: str, meta_root: str = META_ROOT) -> None:
-        super().__init__(EtcdClient(url), meta_root)
+        self.client = EtcdClient(url)
+        super().__init__(self.client, meta_root)
 
 
 class MemoryRecordStore(RecordStore):
