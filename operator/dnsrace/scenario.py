@@ -77,6 +77,14 @@ def scenario_daemon(
     runner.run(stopped)
 
 
+class StepFailed(RuntimeError):
+    """A step (or the run's end) could not complete; `reason` is the Failed condition's."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class ScenarioRunner:
     def __init__(
         self,
@@ -150,6 +158,9 @@ class ScenarioRunner:
             return
         try:
             self._run(run, stopped)
+        except StepFailed as exc:
+            # a step that could not complete says nothing about the race: no verdict
+            self.fail(exc.reason, str(exc))
         except (LabTimeout, ApiException, OSError, ValueError, ServicesUnavailable) as exc:
             self.fail("RunError", f"{type(exc).__name__}: {exc}")
         finally:
@@ -224,11 +235,22 @@ class ScenarioRunner:
             for index in range(int(self.status.get("stepIndex", 0)), len(run.steps)):
                 if stopped:
                     return
+                what = f"spec.steps[{index}] {json.dumps(run.steps[index], sort_keys=True)}"
                 if time.monotonic() > deadline:
-                    raise LabTimeout(f"durationSeconds {timeout:g} exceeded at step {index}")
-                engine.execute(index)
+                    raise StepFailed(
+                        "DurationExceeded", f"durationSeconds {timeout:g} exceeded before {what}"
+                    )
+                try:
+                    engine.execute(index)
+                except LabTimeout as exc:
+                    raise StepFailed("StepTimedOut", f"{what}: {exc}") from exc
                 self.save({"stepIndex": index + 1})
-            engine.finish()
+            try:
+                engine.finish()
+            except LabTimeout as exc:
+                raise StepFailed(
+                    "StepTimedOut", f"the run's end (enactors settling): {exc}"
+                ) from exc
         finally:
             probe.stop()
             for m in monitor:

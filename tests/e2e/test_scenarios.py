@@ -161,6 +161,34 @@ def test_unknown_enactor_fails_with_a_clear_condition(
     kubectl("delete", "scenario", "ghost-enactor", "-n", NS)
 
 
+def test_a_step_that_cannot_complete_fails_the_run_with_no_verdict(
+    lab_defaults: lab.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+) -> None:
+    """A wait for a generation that never comes (the planner paused) is a failed run naming the
+    step and what it waited for, never a verdict about the race."""
+    doc = {
+        "apiVersion": "dnsrace.io/v1alpha1",
+        "kind": "Scenario",
+        "metadata": {"name": "never-arrives"},
+        "spec": {
+            "protocol": "unguarded",
+            "durationSeconds": 8,
+            "steps": [{"planner": {"run": False}}, {"waitFor": {"generation": 10000}}],
+        },
+    }
+    kubectl("delete", "scenario", "never-arrives", "-n", NS, "--ignore-not-found")
+    kubectl("apply", "-n", NS, "-f", "-", stdin=yaml.safe_dump(doc))
+    kubectl("wait", "-n", NS, "--for=condition=Failed", "scenario/never-arrives", "--timeout=90s")
+    st = status_of(crd, "never-arrives")
+    failed = condition(st, "Failed")
+    assert failed["reason"] == "StepTimedOut"
+    assert failed["message"].startswith('spec.steps[1] {"waitFor": {"generation": 10000}}: ')
+    assert "waiting for the newest plan to reach g10" in failed["message"]
+    assert st["phase"] == "Failed"
+    assert "verdict" not in st
+    kubectl("delete", "scenario", "never-arrives", "-n", NS)
+
+
 def test_a_second_scenario_waits_for_the_first(
     lab_defaults: lab.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
