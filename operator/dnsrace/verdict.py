@@ -153,7 +153,7 @@ def check_expectations(expect: Mapping[str, Any], verdict: Mapping[str, Any]) ->
             f"expected the regional endpoint to answer {expect['finalAnswer']}, "
             f"it answers {verdict['finalRecord']['answer']}"
         )
-    for key in ("staleOverwrites", "activePlanDeletions", "regressions"):
+    for key in ("staleOverwrites", "activePlanDeletions", "regressions", "casConflicts"):
         bounds = expect.get(key)
         if not bounds:
             continue

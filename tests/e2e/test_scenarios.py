@@ -161,6 +161,34 @@ def test_unknown_enactor_fails_with_a_clear_condition(
     kubectl("delete", "scenario", "ghost-enactor", "-n", NS)
 
 
+def test_a_guarded_cas_refuses_a_write_that_landed_after_its_read(
+    lab_defaults: lab.LabState,
+    kubectl: Kubectl,
+    crd: client.CustomObjectsApi,
+    api: client.ApiClient,
+) -> None:
+    """cas-live: a is held between its read of the regional endpoint and its CAS while b writes
+    it; the CAS is refused (a CASConflict event on the regional endpoint, by a) and the oracle
+    finds no endpoint going back at any revision."""
+    regional = "dynamodb.us-east-1.amazonaws.com"
+    since = time.time()
+    name = apply_and_wait(kubectl, SCENARIOS / "cas-live.yaml")
+    st = status_of(crd, name)
+    assert condition(st, "VerdictPassed")["status"] == "True", st["verdict"]["failures"]
+    verdict = st["verdict"]
+    assert verdict["casConflicts"] >= 1
+    assert verdict["oracle"]["violations"] == {"I1": 0, "I2": 0, "I3": 0}
+    assert verdict["oracle"]["changes"] > 0
+    assert verdict["word"] == "HELD"
+    events = client.CoreV1Api(api).list_namespaced_event(NS, field_selector="reason=CASConflict")
+    refused = [
+        e.message
+        for e in events.items
+        if (e.last_timestamp or e.event_time or e.first_timestamp).timestamp() >= since - 1
+    ]
+    assert any(regional in m and "enactor a" in m for m in refused), refused
+
+
 def test_a_step_that_cannot_complete_fails_the_run_with_no_verdict(
     lab_defaults: lab.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
