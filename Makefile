@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup binaries demo test lint typecheck unit integration bench clean
+.PHONY: setup binaries demo test lint typecheck unit integration bench soak clean
 .PHONY: kind-up kind-demo kind-down
 
 setup: $(STAMP) binaries
@@ -39,6 +39,10 @@ demo: setup
 
 bench: setup
 	$(BIN)/python -m bench
+
+# not part of `make test`: SOAK_SECONDS (600), SOAK_SEED (1), SOAK_PHASE_SECONDS (20)
+soak: setup
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf $(VENV) reports

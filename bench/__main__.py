@@ -6,7 +6,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import check, convergence, records
+from bench import check, convergence, freerun, records
 from dnsrace.controlplane import lab
 
 
@@ -16,7 +16,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="dnsrace-bench-") as tmp:
         state = lab.up(Path(tmp) / "lab")
         try:
-            for bench in (records, convergence):
+            for bench in (records, convergence, freerun):
                 for line in bench.run(state):
                     print(line, flush=True)
         finally:

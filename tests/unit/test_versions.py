@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 from dnsrace import versions
 
 
@@ -29,8 +31,21 @@ def test_wrappers_match_the_pins() -> None:
         assert (hack / wrapper / "go.sum").stat().st_size > 0
 
 
-def test_binaries_live_in_the_versioned_cache(monkeypatch: object) -> None:
-    bins = versions.binaries()
+def test_the_cached_binaries_are_the_pinned_versions() -> None:
+    """What `versions.binaries()` points at (built by `make setup`) reports the pinned version
+    when run: a stale cache or a path that ignores the pin fails here."""
     v = versions.read_versions()
-    assert bins.kube_apiserver.parent.name == f"kube-apiserver-{v['KUBERNETES_VERSION']}"
-    assert bins.etcd.parent.name == f"etcd-{v['ETCD_VERSION']}"
+    bins = versions.binaries()
+    expected = [
+        ([str(bins.etcd), "--version"], f"etcd Version: {v['ETCD_VERSION'].removeprefix('v')}"),
+        ([str(bins.coredns), "-version"], f"CoreDNS-{v['COREDNS_VERSION'].removeprefix('v')}"),
+        ([str(bins.kube_apiserver), "--version"], f"Kubernetes {v['KUBERNETES_VERSION']}"),
+        (
+            [str(bins.kube_controller_manager), "--version"],
+            f"Kubernetes {v['KUBERNETES_VERSION']}",
+        ),
+        ([str(bins.kubectl), "version", "--client"], f"Client Version: {v['KUBERNETES_VERSION']}"),
+    ]
+    for command, first_line in expected:
+        out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=30)
+        assert out.stdout.splitlines()[0] == first_line, command
