@@ -23,8 +23,10 @@ RUNS = int(os.environ.get("BENCH_FREE_RUNS", "10"))
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
 
-def run_once(crd: client.CustomObjectsApi, doc: dict[str, Any]) -> dict[str, Any]:
-    """Apply the scenario afresh, wait for it to end, return its status."""
+def run_once(
+    crd: client.CustomObjectsApi, doc: dict[str, Any], timeout: float = 600
+) -> dict[str, Any]:
+    """Apply the scenario afresh, wait (up to `timeout` s) for it to end, return its status."""
     name = doc["metadata"]["name"]
     try:
         crd.delete_namespaced_custom_object(kube.GROUP, kube.VERSION, NS, "scenarios", name)
@@ -40,14 +42,14 @@ def run_once(crd: client.CustomObjectsApi, doc: dict[str, Any]) -> dict[str, Any
             raise
         time.sleep(0.2)
     crd.create_namespaced_custom_object(kube.GROUP, kube.VERSION, NS, "scenarios", doc)
-    deadline = time.monotonic() + 600
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         obj: Any = crd.get_namespaced_custom_object(kube.GROUP, kube.VERSION, NS, "scenarios", name)
         status = obj.get("status") or {}
         if status.get("phase") in ("Completed", "Failed"):
             return dict(status)
         time.sleep(1)
-    raise TimeoutError(f"scenario {name} did not finish in 600 s")
+    raise TimeoutError(f"scenario {name} did not finish in {timeout:g} s")
 
 
 def run(state: lab.LabState) -> Iterator[str]:

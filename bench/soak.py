@@ -101,7 +101,7 @@ def main() -> int:
         try:
             api = config.new_client_from_config(config_file=str(state.kubeconfig))
             crd = client.CustomObjectsApi(api)
-            status = run_once(crd, doc)
+            status = run_once(crd, doc, timeout=SECONDS + 600)
             enactors: Any = crd.list_namespaced_custom_object(
                 kube.GROUP, kube.VERSION, "dnsrace", "enactors"
             )

@@ -23,6 +23,7 @@ COUNTED = {
     "recordsCleared": "RecordCleared",
     "endpointsStuck": "EndpointStuck",
     "casConflicts": "CASConflict",
+    "skippedNewer": "SkippedNewer",
     "repairs": "EndpointRepaired",
 }
 
@@ -153,7 +154,13 @@ def check_expectations(expect: Mapping[str, Any], verdict: Mapping[str, Any]) ->
             f"expected the regional endpoint to answer {expect['finalAnswer']}, "
             f"it answers {verdict['finalRecord']['answer']}"
         )
-    for key in ("staleOverwrites", "activePlanDeletions", "regressions", "casConflicts"):
+    for key in (
+        "staleOverwrites",
+        "activePlanDeletions",
+        "regressions",
+        "casConflicts",
+        "skippedNewer",
+    ):
         bounds = expect.get(key)
         if not bounds:
             continue
