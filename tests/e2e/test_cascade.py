@@ -29,6 +29,13 @@ def run(kubectl: Kubectl, crd: client.CustomObjectsApi, file: str) -> dict[str, 
     return st
 
 
+def settings(file: str) -> dict[str, Any]:
+    """The scenario's own service settings: figures that follow from them are read here, not
+    repeated as literals."""
+    services: dict[str, Any] = yaml.safe_load((SCENARIOS / file).read_text())["spec"]["services"]
+    return services
+
+
 def thresholds(file: str) -> dict[str, Any]:
     spec = yaml.safe_load((SCENARIOS / file).read_text())["spec"]
     return {"invariants": spec["invariants"], "figures": spec["expect"]["figures"]}
@@ -48,14 +55,14 @@ def test_cascade_unguarded_collapses_after_dns_is_back(
     assert f["dynamodb.newConnectionFailuresWhileEmpty"] > 0
     assert f["dynamodb.openConnectionRequestsWhileEmpty"] > 0
     assert f["dynamodb.openConnectionErrorsWhileEmpty"] == 0
-    # DWFM: every lease expired; after the repair, collapse for longer than the threshold
-    assert f["dwfm.leasesExpired"] == 48
+    # DWFM: every droplet's lease expired; after the repair, collapse for longer than the threshold
+    assert f["dwfm.leasesExpired"] == settings("cascade-unguarded.yaml")["dwfm"]["droplets"]
     assert f["dwfm.metastable"] is True
     assert f["dwfm.metastableSeconds"] >= meta["forSeconds"]
     assert any(v.startswith("metastable:") for v in st["verdict"]["invariantViolations"])
-    # the manual throttling ended it: recovery only came after the 12 s window
+    # the manual throttling ended it (that it came no sooner is the metastability above; the
+    # 12 s the scenario waits before throttling is not a figure to test)
     assert f["dwfm.recovered"] is True
-    assert f["dwfm.recoverySeconds"] >= 12
     # launches failed with the incident's errors; the NLB oscillated
     assert f["ec2.insufficientCapacity"] > 0
     assert f["ec2.requestLimitExceeded"] > 0
@@ -76,11 +83,12 @@ def test_cascade_fixed_recovers_within_its_bounds(
     f = st["verdict"]["cascade"]
     bounds = thresholds("cascade-fixed.yaml")["figures"]
     assert f["dns.emptySeconds"] > 3  # the same trigger
-    assert f["dwfm.leasesExpired"] == 48
+    assert f["dwfm.leasesExpired"] == settings("cascade-fixed.yaml")["dwfm"]["droplets"]
     assert f["dwfm.metastable"] is False
     assert f["dwfm.recoverySeconds"] <= bounds["dwfm.recoverySeconds"]["max"]
-    assert f["nlb.velocityLimitPercent"] == 25
-    assert f["nlb.maxRemovedPercentInWindow"] <= 25
+    # velocity control: the NLB removed targets, never more than its limit within a window
+    limit = settings("cascade-fixed.yaml")["nlb"]["velocityLimitPercent"]
+    assert 0 < f["nlb.maxRemovedPercentInWindow"] <= limit
     assert st["verdict"]["invariantViolations"] == []
 
 
@@ -119,7 +127,7 @@ def test_controller_restart_mid_cascade_resumes_the_monitor(
     assert any(t["kind"] == "Resumed" for t in st["timeline"])
     assert condition(st, "VerdictPassed")["status"] == "True", st["verdict"]["failures"]
     f = st["verdict"]["cascade"]
-    assert f["dwfm.leasesExpired"] == 48
+    assert f["dwfm.leasesExpired"] == settings("cascade-fixed.yaml")["dwfm"]["droplets"]
     assert f["dwfm.metastable"] is False
 
 
