@@ -16,11 +16,13 @@ with the SkyDNS keys under the name's reversed path):
 How the two histories are ordered: they are two stores with no common clock. A poll reads the
 record store's revision (`before`), lists the plans, reads the revision again (`after`). A plan
 listed by a poll was deleted after every revision up to that poll's `before`; a plan missing
-from a poll (once listed) was deleted before every revision after that poll's `after`. So I3 is
-decided for a revision after the first (certainly violated if a record still refers to the
-plan) and before the second (certainly not); a reference that lasts only through revisions in
-between is reported as undecided, never as a violation. I1 and I2 need only the record store
-and are decided at every revision.
+from a poll (once listed) was deleted before every revision after that poll's `after`, and
+before its own list, when the store stood somewhere in [before, after]. So I3 is decided for a
+revision after the first (certainly violated if a record still refers to the plan), for a
+reference that holds through a whole poll window that missed the plan (certainly violated),
+and before the second (certainly not); any other reference in between is reported as
+undecided, never as a violation. I1 and I2 need only the record store and are decided at every
+revision.
 """
 
 from __future__ import annotations
@@ -135,6 +137,17 @@ def _meta(value: bytes) -> tuple[int, str]:
     return int(data.get("generation", 0)), str(data.get("plan", ""))
 
 
+def missed_by(polls: Sequence[PlanPoll]) -> dict[str, list[PlanPoll]]:
+    """Per plan ever listed: the later polls that did not list it (it was deleted by then)."""
+    seen: set[str] = set()
+    out: dict[str, list[PlanPoll]] = {}
+    for poll in sorted(polls, key=lambda p: (p.before, p.after)):
+        for plan in seen - poll.plans:
+            out.setdefault(plan, []).append(poll)
+        seen |= poll.plans
+    return out
+
+
 def deletion_bounds(polls: Sequence[PlanPoll]) -> dict[str, tuple[int, int | None]]:
     """Per plan ever listed: (the last revision certainly before its deletion, the revision
     after which it was certainly deleted, or None if no poll missed it)."""
@@ -161,6 +174,7 @@ def check(
     report = Report(start, end)
     store = {k: v for k, v in initial.items() if endpoint_of(k)}
     bounds = deletion_bounds(polls)
+    missing = missed_by(polls)
     highest: dict[str, int] = {}
     empty: set[str] = set()
     # per endpoint: (plan its metadata refers to, from revision)
@@ -170,10 +184,18 @@ def check(
         """The endpoint referred to `plan` from its recorded revision through `until`."""
         since = uses[name][1]
         alive_until, gone = bounds.get(plan, (0, None))
+        # a poll that missed the plan while the reference held through its whole window: at
+        # the moment of its list the store stood at a revision the reference covers
+        covering = [p for p in missing.get(plan, []) if since <= p.before and p.after <= until]
         if gone is not None and until > gone:
             at = max(since, gone + 1)
             report.findings.append(
                 Finding("I3", at, name, META + name, plan, f"{plan} deleted before r{at}")
+            )
+        elif covering:
+            at = covering[0].after
+            report.findings.append(
+                Finding("I3", at, name, META + name, plan, f"{plan} deleted by r{at}")
             )
         elif gone is not None and until > alive_until:
             at = max(since, alive_until + 1)

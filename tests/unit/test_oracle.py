@@ -116,3 +116,14 @@ def test_plan_polls_keep_the_polls_on_either_side_of_each_change() -> None:
         (11, ["g2"], 12),  # the latest
     ]
     assert deletion_bounds(polls.all())["g1"] == (7, 10)
+
+
+def test_a_reference_that_spans_a_poll_missing_the_plan_breaks_i3() -> None:
+    """No revision after the deletion window (the store went quiet), but the record used g1
+    through the whole window of a poll that no longer listed it."""
+    history = [*write(2, REGIONAL, 1)]
+    polls = [PlanPoll(2, plans(1), 2), PlanPoll(2, plans(), 2)]
+    report = check({}, history, polls, start=1, end=2)
+    [used] = report.of("I3")
+    assert (used.revision, used.endpoint) == (2, REGIONAL)
+    assert report.undecided == []
