@@ -126,6 +126,12 @@ class Runner:
             int(self.spec.get("keep", 3)),
         )
 
+    def forget_cleared_crashes(self) -> None:
+        """A crash fault fires once while it stays set (the restarted enactor finds it in its
+        status and walks on). Once the spec no longer names it, as after a scenario's reset,
+        it is forgotten, so the next scenario that sets it gets its crash."""
+        self.fired_crashes &= {f.key for f in self.faults() if f.crash}
+
     def faults(self) -> list[Fault]:
         try:
             return parse_faults(self.spec.get("faults"))
@@ -138,6 +144,7 @@ class Runner:
         just_picked = False
         self.report()
         while not stopped:
+            self.forget_cleared_crashes()
             gate = self.spec.get("stepGate")
             if gate is None:
                 self.plans.release()

@@ -126,6 +126,15 @@ class LabControl:
             f"enactor {name} to be {'/'.join(sorted(want))}",
         )
 
+    def wait_cleared(self, name: str, timeout: float = 30) -> None:
+        """Paused with no fired crash in its status: the enactor has seen its faults cleared."""
+
+        def cleared() -> bool:
+            status = self.enactor_status(name)
+            return status.get("phase") == "Paused" and not status.get("firedCrashes")
+
+        wait_for(cleared, timeout, f"enactor {name} to be Paused with its faults cleared")
+
     def wait_seen(self, name: str, generation: int, timeout: float = 30) -> None:
         wait_for(
             lambda: int(self.enactor_status(name).get("newestSeen", 0)) >= generation,
@@ -170,7 +179,7 @@ class LabControl:
         for ident in labobjects.ENACTORS:
             self.enactor(ident, paused=True, faults=[], protocol=protocol, keep=keep)
         for ident in labobjects.ENACTORS:
-            self.wait_phase(ident, ["Paused"], timeout)
+            self.wait_cleared(ident, timeout)
         for plan in self.plans.list():
             self.plans.delete(plan, precondition=False)
         for name in self.records.names():

@@ -70,6 +70,15 @@ def test_crash_fault_fires_once_and_the_enactor_comes_back(
     now = lab.LabState.load(lab_defaults.dir)
     assert now is not None
     assert now.components["enactor-c"].restarts == restarts + 1
+    # a reset clears the faults and with them the fired crash: the same fault, set again by
+    # the next scenario, crashes the enactor again (found on kind, where scenarios run one
+    # after another: enactor-crash after free-run had no crash, its wait passed on the old one)
+    control.reset("guarded", 3)
+    assert control.enactor_status("c").get("firedCrashes") == []
+    control.enactor("c", paused=False, faults=[{"at": "before-cleanup", "crash": True}])
+    control.create_plan(*_targets_and_endpoints(control))
+    restarts += 1
+    wait_for(restarted, 30, "enactor-c to crash again after the reset")
 
 
 def test_pause_holds_until_released(lab_defaults: lab.LabState, api: client.ApiClient) -> None:
