@@ -9,8 +9,9 @@
 # Plain Dockerfile syntax only (no parser directive naming a frontend, no mounts on RUN): builds with the
 # legacy builder and with BuildKit alike, offline too (a frontend image cannot be fetched there).
 #
-# The base is pinned by tag (Python 3.11, as pyproject.toml requires). Whoever has registry
-# access should pin its digest as well:
+# The base is a build argument: pinned by tag (Python 3.11, as pyproject.toml requires) for
+# users; offline, hack/kind-offline/up.sh passes the Debian-built dnsrace.local/python:3.11-bookworm.
+# Whoever has registry access should pin the digest as well:
 #   docker buildx imagetools inspect python:3.11.14-slim-bookworm
 #   then: ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm@sha256:<digest>
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
@@ -29,7 +30,8 @@ RUN pip wheel --no-cache-dir --wheel-dir /wheels . \
 
 # --- runtime: the same base and that venv, nothing else of the build stage ---------------------
 # No compilers, no wheels, no pip inside the venv. The venv's python points at the base's
-# /usr/local/bin/python3.11, the same in both stages.
+# python3.11 (/usr/local/bin on python:3.11, /usr/bin on the offline Debian base), the same in
+# both stages.
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: setup binaries demo test lint typecheck unit integration bench soak clean
-.PHONY: kind-up kind-demo kind-down
+.PHONY: kind-up kind-demo kind-down kind-test
 
 setup: $(STAMP) binaries
 
@@ -22,8 +22,8 @@ binaries:
 	@bash hack/build.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check operator services tests bench
-	$(BIN)/ruff format --check operator services tests bench
+	$(BIN)/ruff check operator services tests bench hack
+	$(BIN)/ruff format --check operator services tests bench hack
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -32,7 +32,7 @@ unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
 test: setup lint typecheck
-	$(BIN)/pytest tests
+	$(BIN)/pytest tests -m "not kind"
 
 demo: setup
 	$(BIN)/python -m dnsrace.demo
@@ -55,6 +55,13 @@ KIND_CLUSTER := dnsrace
 KIND_IMAGE := dnsrace:dev
 KIND_NS := dnsrace
 KIND_TIMEOUT ?= 300s
+# What the offline path (hack/kind-offline/up.sh) sets; a user with internet leaves them alone:
+KIND_CONFIG ?= kind-config.yaml
+KIND_NODE_IMAGE ?=
+KIND_AFTER_CREATE ?=
+KIND_BUILD_ARGS ?=
+KIND_LOAD_IMAGES ?=
+KIND_MANIFESTS ?= manifests/
 # kubectl on the lab's cluster, whatever the user's current context is
 K = $(KUBECTL) --context kind-$(KIND_CLUSTER)
 # the kubectl the local lab builds (hack/versions.env pins it), offered when none is installed
@@ -69,6 +76,8 @@ if command -v $(DOCKER) >/dev/null 2>&1 && ! $(DOCKER) info >/dev/null 2>&1; the
 	missing="$$missing, a running Docker daemon ('$(DOCKER) info' cannot reach it)"; fi; \
 command -v $(KIND) >/dev/null 2>&1 || missing="$$missing, kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)"; \
 command -v $(KUBECTL) >/dev/null 2>&1 || missing="$$missing, kubectl (or make $@ KUBECTL=$(PINNED_KUBECTL))"; \
+if [ -z "$$missing" ] && [ "$$(printf '%s\n' 17.05 "$$($(DOCKER) version --format '{{.Server.Version}}' 2>/dev/null)" | sort -V | head -1)" != 17.05 ]; then \
+	missing="$$missing, Docker 17.05 or newer (multi-stage builds; BuildKit on or off both work)"; fi; \
 if [ -n "$$missing" ]; then echo "$@: missing: $${missing#, }" >&2; exit 2; fi
 endef
 
@@ -76,19 +85,24 @@ kind-up:
 	@$(KIND_CHECK)
 	@set -e; \
 	if $(KIND) get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)'; then \
-		existed=yes; echo "kind-up: cluster $(KIND_CLUSTER) exists; reusing it"; \
+		echo "kind-up: cluster $(KIND_CLUSTER) exists; reusing it"; \
 	else \
-		existed=no; echo "+ $(KIND) create cluster --config kind-config.yaml --name $(KIND_CLUSTER)"; \
-		$(KIND) create cluster --config kind-config.yaml --name $(KIND_CLUSTER); \
+		echo "+ $(KIND) create cluster --config $(KIND_CONFIG) --name $(KIND_CLUSTER)$(if $(KIND_NODE_IMAGE), --image $(KIND_NODE_IMAGE))"; \
+		$(KIND) create cluster --config $(KIND_CONFIG) --name $(KIND_CLUSTER) $(if $(KIND_NODE_IMAGE),--image $(KIND_NODE_IMAGE)); \
 	fi; \
-	echo "+ $(DOCKER) build -t $(KIND_IMAGE) ."; $(DOCKER) build -t $(KIND_IMAGE) .; \
-	echo "+ $(KIND) load docker-image $(KIND_IMAGE) --name $(KIND_CLUSTER)"; \
-	$(KIND) load docker-image $(KIND_IMAGE) --name $(KIND_CLUSTER); \
-	echo "+ apply crds/ (Established first: manifests/lab holds custom objects), then manifests/"; \
+	$(if $(KIND_AFTER_CREATE),echo "+ $(KIND_AFTER_CREATE)"; $(KIND_AFTER_CREATE);) \
+	echo "+ $(DOCKER) build$(if $(KIND_BUILD_ARGS), $(KIND_BUILD_ARGS)) -t $(KIND_IMAGE) ."; \
+	$(DOCKER) build $(KIND_BUILD_ARGS) -t $(KIND_IMAGE) .; \
+	for image in $(KIND_IMAGE) $(KIND_LOAD_IMAGES); do \
+		echo "+ $(KIND) load docker-image $$image --name $(KIND_CLUSTER)"; \
+		$(KIND) load docker-image $$image --name $(KIND_CLUSTER); \
+	done; \
+	echo "+ apply crds/ (Established first: the manifests hold custom objects), then $(KIND_MANIFESTS)"; \
 	$(K) apply -k crds/; \
 	$(K) wait --for=condition=Established --timeout=60s -f crds/; \
-	$(K) apply -k manifests/; \
-	if [ $$existed = yes ]; then \
+	running=$$($(K) -n $(KIND_NS) get deployments -o name 2>/dev/null | wc -l); \
+	$(K) apply -k $(KIND_MANIFESTS); \
+	if [ "$$running" -gt 0 ]; then \
 		echo "+ restart: a rebuilt image keeps its tag, so running pods would keep the old one"; \
 		$(K) -n $(KIND_NS) rollout restart deployment; \
 	fi; \
@@ -114,6 +128,16 @@ kind-demo:
 		printf 'scenario %s: %s\n' $$s "$$($(K) -n $(KIND_NS) get scenario $$s -o jsonpath='{.status.verdict.summary}')"; \
 	done
 
+# The kind suite (tests/kind) against the running kind-$(KIND_CLUSTER); skipped with one line
+# when no such cluster answers. Uses the .venv (pytest), the same kubectl and Docker as kind-up.
+kind-test: $(STAMP)
+	KUBECTL=$(KUBECTL) DOCKER=$(DOCKER) KIND_MANIFESTS=$(KIND_MANIFESTS) $(BIN)/pytest tests/kind -m kind
+
+# Deletes the cluster (its node containers and its kubeconfig entries), and kind's Docker network
+# when no other container uses it.
 kind-down:
 	@$(KIND_CHECK)
 	$(KIND) delete cluster --name $(KIND_CLUSTER)
+	@if $(DOCKER) network inspect kind >/dev/null 2>&1 && \
+		[ -z "$$($(DOCKER) network inspect kind --format '{{range .Containers}}{{.Name}} {{end}}')" ]; then \
+		echo "+ $(DOCKER) network rm kind"; $(DOCKER) network rm kind >/dev/null; fi

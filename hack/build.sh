@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the lab's pinned upstream binaries from source with Go, through the module proxy.
 #
-#   hack/build.sh [--print-dir]
+#   hack/build.sh [--print-dir]        the local lab's binaries (make demo, make test)
+#   hack/build.sh kind-node            also what the offline kind node image needs
+#                                      (hack/kind-offline/build-node-image.sh calls it)
 #
 # Versions come from hack/versions.env (the one file that pins them). Each binary is cached by
 # version under ${DNSRACE_CACHE:-$HOME/.cache/dnsrace}/<component>-<version>/, so a second run
@@ -33,13 +35,33 @@ kube_ldflags="-s -w \
  -X k8s.io/client-go/pkg/version.gitMinor=${kube_minor}"
 
 # name|version|wrapper dir|package|ldflags
-targets=(
+lab_targets=(
   "etcd|${ETCD_VERSION}|etcd|.|-s -w"
   "coredns|${COREDNS_VERSION}|coredns|github.com/coredns/coredns|-s -w"
   "kube-apiserver|${KUBERNETES_VERSION}|kubernetes|k8s.io/kubernetes/cmd/kube-apiserver|${kube_ldflags}"
   "kube-controller-manager|${KUBERNETES_VERSION}|kubernetes|k8s.io/kubernetes/cmd/kube-controller-manager|${kube_ldflags}"
   "kubectl|${KUBERNETES_VERSION}|kubernetes|k8s.io/kubernetes/cmd/kubectl|${kube_ldflags}"
 )
+cni=github.com/containernetworking/plugins/plugins
+node_targets=(
+  "kubeadm|${KUBERNETES_VERSION}|kubernetes|k8s.io/kubernetes/cmd/kubeadm|${kube_ldflags}"
+  "kubelet|${KUBERNETES_VERSION}|kubernetes|k8s.io/kubernetes/cmd/kubelet|${kube_ldflags}"
+  "kube-scheduler|${KUBERNETES_VERSION}|kubernetes|k8s.io/kubernetes/cmd/kube-scheduler|${kube_ldflags}"
+  "kube-proxy|${KUBERNETES_VERSION}|kubernetes|k8s.io/kubernetes/cmd/kube-proxy|${kube_ldflags}"
+  "kind|${KIND_VERSION}|kind-offline/tools|sigs.k8s.io/kind|-s -w"
+  "ptp|${CNI_PLUGINS_VERSION}|kind-offline/tools|$cni/main/ptp|-s -w"
+  "bridge|${CNI_PLUGINS_VERSION}|kind-offline/tools|$cni/main/bridge|-s -w"
+  "loopback|${CNI_PLUGINS_VERSION}|kind-offline/tools|$cni/main/loopback|-s -w"
+  "host-local|${CNI_PLUGINS_VERSION}|kind-offline/tools|$cni/ipam/host-local|-s -w"
+  "portmap|${CNI_PLUGINS_VERSION}|kind-offline/tools|$cni/meta/portmap|-s -w"
+  "pause|${KIND_VERSION}|kind-offline/tools|./pause|-s -w"
+)
+targets=("${lab_targets[@]}")
+case "${1:-}" in
+  "") ;;
+  kind-node) targets+=("${node_targets[@]}") ;;
+  *) echo "build: unknown argument '$1' (expected nothing, --print-dir or kind-node)" >&2; exit 2 ;;
+esac
 total=${#targets[@]}
 i=0
 start_all=$SECONDS

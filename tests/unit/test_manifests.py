@@ -245,3 +245,51 @@ def test_kind_targets_name_everything_missing_in_one_line(tmp_path: Path, target
         "kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation), "
         f"kubectl (or make {target} KUBECTL=~/.cache/dnsrace/kubectl-{kube_version}/kubectl)"
     ]
+
+
+def test_the_offline_overlay_is_the_same_lab_with_nothing_ever_pulled(
+    rendered: list[dict[str, Any]],
+) -> None:
+    """hack/kind-offline/manifests renders the objects of manifests/, each container with pull
+    policy Never; in manifests/ the lab's own image is never pulled either (it is only ever
+    loaded with `kind load`), while etcd and CoreDNS may be pulled by users with a registry."""
+    kubectl = versions.binaries().kubectl
+    out = subprocess.run(
+        [str(kubectl), "kustomize", str(ROOT / "hack" / "kind-offline" / "manifests")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    offline = [d for d in yaml.safe_load_all(out) if d]
+    ids = sorted((d["kind"], d["metadata"]["name"]) for d in rendered)
+    assert sorted((d["kind"], d["metadata"]["name"]) for d in offline) == ids
+    for name, d in of_kind(offline, "Deployment").items():
+        assert container(d)["imagePullPolicy"] == "Never", name
+    for name, d in of_kind(rendered, "Deployment").items():
+        c = container(d)
+        if c["image"].startswith("dnsrace:"):
+            assert c["imagePullPolicy"] == "Never", name
+        else:
+            assert "imagePullPolicy" not in c, name  # a pinned tag: IfNotPresent
+
+
+def test_kind_up_names_a_docker_too_old_for_multi_stage_builds(tmp_path: Path) -> None:
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    docker = tmp_path / "docker"
+    docker.write_text('#!/bin/sh\ncase "$1" in version) echo 17.03.2-ce;; esac\nexit 0\n')
+    docker.chmod(0o755)
+    res = subprocess.run(
+        [make, "--no-print-directory", "-s", "kind-up", "KIND=/bin/true", "KUBECTL=/bin/true"],
+        cwd=ROOT,
+        env={"PATH": f"{tmp_path}:/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 2
+    ours = [line for line in res.stderr.splitlines() if not line.startswith("make")]
+    assert ours == [
+        "kind-up: missing: Docker 17.05 or newer (multi-stage builds; BuildKit on or off both work)"
+    ]
