@@ -1,10 +1,10 @@
-"""The kind path, checked against the real local API server (no Docker here): the manifests pass
-a server-side dry-run under Pod Security "restricted"; the lab CoreDNS's Corefile serves the
-record store; each mock-service pod's command starts and passes its probe; every component's
-ServiceAccount has the verbs of dnsrace.permissions and nothing more (SubjectAccessReview,
-`kubectl auth can-i`); and the operators, running under their own ServiceAccount tokens
-(controlplane.identities), do their work and a race Scenario to its verdict without a single
-refused request."""
+"""The kind path, checked against the real local API server on every make test (tests/kind
+runs it on a kind cluster): the manifests pass a server-side dry-run under Pod Security
+"restricted"; the lab CoreDNS's Corefile serves the record store; each mock-service pod's
+command starts and passes its probe; every component's ServiceAccount has the verbs of
+dnsrace.permissions and nothing more (SubjectAccessReview, `kubectl auth can-i`); and the
+operators, running under their own ServiceAccount tokens (controlplane.identities), do their
+work and a race Scenario to its verdict without a single refused request."""
 
 from __future__ import annotations
 

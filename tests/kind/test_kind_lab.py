@@ -261,6 +261,17 @@ def node_ready(kind: Kind, node: str) -> str:
     return str(condition(kind.json("get", "node", node)["status"], "Ready")["status"])
 
 
+def test_offline_nothing_in_the_cluster_tried_to_pull_an_image(lab: Kind) -> None:
+    """Offline every image is preloaded or loaded: the kubelets never began a pull, in any
+    namespace (kube-system's control plane included), during everything above."""
+    if "kind-offline" not in lab.manifests:
+        pytest.skip("the published-image path pulls what it lacks; this is the offline promise")
+    events = lab.json("get", "events", "-A", "--field-selector", "reason=Pulling")["items"]
+    failed = lab.json("get", "events", "-A", "--field-selector", "reason=Failed")["items"]
+    assert [e["message"] for e in events] == []
+    assert [e["message"] for e in failed if "pull" in e["message"].lower()] == []
+
+
 def test_no_pod_logged_a_403(lab: Kind) -> None:
     """Every component's permissions sufficed for everything the runs above made it do."""
     offenders = {}
