@@ -232,20 +232,28 @@ def test_enactor_crash_is_restarted_by_the_kubelet(lab: Kind) -> None:
 def test_a_zone_node_lost_to_the_control_plane_guarded_holds_unguarded_does_not(lab: Kind) -> None:
     """Only kind can show this: the kubelet of enactor c's zone node stops, the node goes
     NotReady (Unknown: it no longer reports) and stays so while the race runs, first guarded,
-    then unguarded for comparison. The node's containers keep running, as on a real node cut off
+    then unguarded for comparison. The lab's other pods are moved off that node first, so the
+    zone holds only its enactor. The node's containers keep running, as on a real node cut off
     from the control plane, so enactor c still takes part: a NotReady node is not a dead
     workload. Then the kubelet comes back and the node is Ready again."""
     (pod,) = [p for p in pods(lab) if owner_deployment(p) == "enactor-c"]
     node = pod["spec"]["nodeName"]
-    lab.node_docker("exec", node, "systemctl", "stop", "kubelet")
+    # Only the zone's enactor stays on that node: a NotReady node's pods leave their Services'
+    # endpoints, so a record store, lab DNS or cluster DNS pod there would be lost with it.
+    lab("cordon", node)
     try:
-        wait_until(f"{node} not Ready", lambda: node_ready(lab, node) != "True", timeout=180)
-        guarded = lab.run_scenario("race-guarded.yaml")
-        unguarded = lab.run_scenario("race-unguarded.yaml")
-        still_down = node_ready(lab, node)
-        (after,) = [p for p in pods(lab) if owner_deployment(p) == "enactor-c"]
+        move_off(lab, node, keep=pod["metadata"]["name"])
+        lab.node_docker("exec", node, "systemctl", "stop", "kubelet")
+        try:
+            wait_until(f"{node} not Ready", lambda: node_ready(lab, node) != "True", timeout=180)
+            guarded = lab.run_scenario("race-guarded.yaml")
+            unguarded = lab.run_scenario("race-unguarded.yaml")
+            still_down = node_ready(lab, node)
+            (after,) = [p for p in pods(lab) if owner_deployment(p) == "enactor-c"]
+        finally:
+            lab.node_docker("exec", node, "systemctl", "start", "kubelet")
     finally:
-        lab.node_docker("exec", node, "systemctl", "start", "kubelet")
+        lab("uncordon", node)
     assert still_down != "True"  # the node was out of the control plane's reach throughout
     assert after["metadata"]["uid"] == pod["metadata"]["uid"]  # the same enactor c took part
     assert condition(guarded, "VerdictPassed")["status"] == "True", guarded["verdict"]["failures"]
@@ -255,6 +263,17 @@ def test_a_zone_node_lost_to_the_control_plane_guarded_holds_unguarded_does_not(
     assert unguarded["verdict"]["word"] == "OUTAGE"
     assert unguarded["verdict"]["emptyRecordObserved"] is True
     wait_until(f"{node} Ready again", lambda: node_ready(lab, node) == "True", timeout=180)
+
+
+def move_off(kind: Kind, node: str, keep: str) -> None:
+    """Every lab pod but `keep`, and the cluster DNS pods, rescheduled off a cordoned node."""
+    for ns, selector in ((NS, ""), ("kube-system", "k8s-app=kube-dns")):
+        listed = kind.json("-n", ns, "get", "pods", *(["-l", selector] if selector else []))
+        for p in listed["items"]:
+            if p["spec"].get("nodeName") == node and p["metadata"]["name"] != keep:
+                kind("-n", ns, "delete", "pod", p["metadata"]["name"], "--wait=true")
+    kind("-n", NS, "rollout", "status", "deployment", "--timeout=300s")
+    kind("-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=300s")
 
 
 def node_ready(kind: Kind, node: str) -> str:
