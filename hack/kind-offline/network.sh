@@ -10,12 +10,13 @@ cluster=$1; kubectl=$2
 DOCKER=${DOCKER:-/usr/bin/docker}
 k() { "$kubectl" --context "kind-$cluster" "$@"; }
 # name podCIDR address, one line per node (podCIDRs are allocated moments after a node joins)
+complete() { echo "$nodes" | awk 'NF != 3 {bad=1} END {exit bad}'; }
 for _ in $(seq 1 60); do
   nodes=$(k get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.spec.podCIDR} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}')
-  echo "$nodes" | awk 'NF != 3 {bad=1} END {exit bad}' && break
+  complete && break
   sleep 1
 done
-echo "$nodes" | awk 'NF != 3 {bad=1} END {exit bad}' || { echo "network: nodes without a podCIDR: $nodes" >&2; exit 1; }
+complete || { echo "network: nodes without a podCIDR: $nodes" >&2; exit 1; }
 while read -r name cidr _; do
   "$DOCKER" exec -i "$name" sh -c 'cat > /etc/cni/net.d/10-dnsrace-ptp.conflist' <<CNI
 {

@@ -129,18 +129,21 @@ def worst(oracle: Mapping[str, Any], verdict: Mapping[str, Any]) -> str:
     return "HELD"
 
 
+def _outside(what: str, value: int, bounds: Mapping[str, Any]) -> list[str]:
+    """The failures of `value` against a {min, max} expectation, each naming `what`."""
+    failures = []
+    if "min" in bounds and value < int(bounds["min"]):
+        failures.append(f"expected {what} >= {bounds['min']}, saw {value}")
+    if "max" in bounds and value > int(bounds["max"]):
+        failures.append(f"expected {what} <= {bounds['max']}, saw {value}")
+    return failures
+
+
 def check_expectations(expect: Mapping[str, Any], verdict: Mapping[str, Any]) -> list[str]:
     failures = []
     for invariant, bounds in (expect.get("oracle") or {}).items():
         value = int(verdict["oracle"]["violations"][invariant])
-        if "min" in bounds and value < int(bounds["min"]):
-            failures.append(
-                f"expected the oracle to find {invariant} >= {bounds['min']}, saw {value}"
-            )
-        if "max" in bounds and value > int(bounds["max"]):
-            failures.append(
-                f"expected the oracle to find {invariant} <= {bounds['max']}, saw {value}"
-            )
+        failures += _outside(f"the oracle to find {invariant}", value, bounds)
     if (
         "emptyRecordObserved" in expect
         and verdict["emptyRecordObserved"] != expect["emptyRecordObserved"]
@@ -161,14 +164,8 @@ def check_expectations(expect: Mapping[str, Any], verdict: Mapping[str, Any]) ->
         "casConflicts",
         "skippedNewer",
     ):
-        bounds = expect.get(key)
-        if not bounds:
-            continue
-        value = int(verdict[key])
-        if "min" in bounds and value < int(bounds["min"]):
-            failures.append(f"expected {key} >= {bounds['min']}, saw {value}")
-        if "max" in bounds and value > int(bounds["max"]):
-            failures.append(f"expected {key} <= {bounds['max']}, saw {value}")
+        if expect.get(key):
+            failures += _outside(key, int(verdict[key]), expect[key])
     if expect.get("matchesSimulation") and "simulated" in verdict:
         predicted = bool(verdict["simulated"]["outage"])
         live = verdict["finalRecord"]["answer"] == "NXDOMAIN"

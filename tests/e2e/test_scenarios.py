@@ -159,6 +159,17 @@ def test_unknown_enactor_fails_with_a_clear_condition(
     kubectl("delete", "scenario", "ghost-enactor", "-n", NS)
 
 
+def assert_held_with_the_guard_engaged(st: dict[str, Any], min_changes: int) -> None:
+    """A guarded run's verdict: its promise kept, the CAS refused at least one write, the oracle
+    found nothing over at least `min_changes` record changes."""
+    assert condition(st, "VerdictPassed")["status"] == "True", st["verdict"]["failures"]
+    verdict = st["verdict"]
+    assert verdict["casConflicts"] >= 1
+    assert verdict["oracle"]["violations"] == {"I1": 0, "I2": 0, "I3": 0}
+    assert verdict["oracle"]["changes"] >= min_changes
+    assert verdict["word"] == "HELD"
+
+
 def test_a_guarded_cas_refuses_a_write_that_landed_after_its_read(
     lab_defaults: lab.LabState,
     kubectl: Kubectl,
@@ -171,13 +182,7 @@ def test_a_guarded_cas_refuses_a_write_that_landed_after_its_read(
     regional = "dynamodb.us-east-1.amazonaws.com"
     since = time.time()
     name = apply_and_wait(kubectl, SCENARIOS / "cas-live.yaml")
-    st = status_of(crd, name)
-    assert condition(st, "VerdictPassed")["status"] == "True", st["verdict"]["failures"]
-    verdict = st["verdict"]
-    assert verdict["casConflicts"] >= 1
-    assert verdict["oracle"]["violations"] == {"I1": 0, "I2": 0, "I3": 0}
-    assert verdict["oracle"]["changes"] > 0
-    assert verdict["word"] == "HELD"
+    assert_held_with_the_guard_engaged(status_of(crd, name), min_changes=1)
     events = client.CoreV1Api(api).list_namespaced_event(NS, field_selector="reason=CASConflict")
     refused = [
         e.message
@@ -193,13 +198,8 @@ def test_free_running_guarded_enactors_hold_with_the_guard_engaged(
     """free-run-guarded: no choreography, wall-clock faults and a kill; the oracle finds nothing
     on any endpoint at any revision, and the CAS refused writes along the way."""
     name = apply_and_wait(kubectl, SCENARIOS / "free-run-guarded.yaml")
-    st = status_of(crd, name)
-    assert condition(st, "VerdictPassed")["status"] == "True", st["verdict"]["failures"]
-    verdict = st["verdict"]
-    assert verdict["casConflicts"] >= 1
-    assert verdict["oracle"]["violations"] == {"I1": 0, "I2": 0, "I3": 0}
-    assert verdict["oracle"]["changes"] >= 8  # several plans really went through the store
-    assert verdict["word"] == "HELD"
+    # several plans really went through the store
+    assert_held_with_the_guard_engaged(status_of(crd, name), min_changes=8)
 
 
 def test_a_step_that_cannot_complete_fails_the_run_with_no_verdict(

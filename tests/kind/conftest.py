@@ -27,16 +27,21 @@ CONTEXT = f"kind-{CLUSTER}"
 NS = "dnsrace"
 
 
+def _kubectl() -> str:
+    return os.environ.get("KUBECTL") or str(versions.binaries().kubectl)
+
+
 class Kind:
     """kubectl on the kind cluster's context and docker on its nodes: what a user types."""
 
     def __init__(self) -> None:
-        kubectl = os.environ.get("KUBECTL") or str(versions.binaries().kubectl)
-        self.kubectl_argv = [kubectl, "--context", CONTEXT]
+        self.kubectl_argv = [_kubectl(), "--context", CONTEXT]
         self.docker = os.environ.get("DOCKER") or (
             "/usr/bin/docker" if Path("/usr/bin/docker").exists() else "docker"
         )
         self.manifests = os.environ.get("KIND_MANIFESTS", "manifests/")
+        # the offline overlay: every image preloaded or loaded, nothing may be pulled
+        self.offline = "kind-offline" in self.manifests
 
     def __call__(
         self, *args: str, check: bool = True, stdin: str | None = None, timeout: float = 600
@@ -113,7 +118,7 @@ def wait_until(what: str, check: Callable[[], bool], timeout: float = 180) -> No
 
 
 def _reason_unreachable() -> str | None:
-    kubectl = os.environ.get("KUBECTL") or str(versions.binaries().kubectl)
+    kubectl = _kubectl()
     if shutil.which(kubectl) is None:
         return f"no kubectl at {kubectl} (make setup builds the pinned one)"
     try:

@@ -107,7 +107,7 @@ def test_every_pod_runs_as_its_own_service_account_with_images_never_pulled(lab:
         by_account.setdefault(account, set()).add(owner_deployment(pod))
         for c in pod["spec"]["containers"]:
             assert c["imagePullPolicy"] in (
-                ("Never",) if "kind-offline" in lab.manifests else ("Never", "IfNotPresent")
+                ("Never",) if lab.offline else ("Never", "IfNotPresent")
             ), (pod["metadata"]["name"], c["imagePullPolicy"])
     shared = {a: d for a, d in by_account.items() if len(d) > 1}
     assert shared == {"dynamodb-frontend": {"lb-1", "lb-2", "lb-3"}}
@@ -283,7 +283,7 @@ def node_ready(kind: Kind, node: str) -> str:
 def test_offline_nothing_in_the_cluster_tried_to_pull_an_image(lab: Kind) -> None:
     """Offline every image is preloaded or loaded: the kubelets never began a pull, in any
     namespace (kube-system's control plane included), during everything above."""
-    if "kind-offline" not in lab.manifests:
+    if not lab.offline:
         pytest.skip("the published-image path pulls what it lacks; this is the offline promise")
     events = lab.json("get", "events", "-A", "--field-selector", "reason=Pulling")["items"]
     failed = lab.json("get", "events", "-A", "--field-selector", "reason=Failed")["items"]
