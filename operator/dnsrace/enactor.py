@@ -25,6 +25,7 @@ from dnsrace import kube, telemetry
 from dnsrace.core.faults import Fault, due, parse_faults
 from dnsrace.core.protocol import Enactor, EnactorState, Event, Pc, Protocol, move
 from dnsrace.stores.plans import CachedPlanStore, KubePlanStore
+from dnsrace.stores.planwatch import KubePlanSource, PlanWatch
 from dnsrace.stores.records import EtcdRecordStore, executor
 
 ENACTOR_ID_ENV = "DNSRACE_ENACTOR_ID"
@@ -74,14 +75,16 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     memo.api = api
     memo.plans = CachedPlanStore(KubePlanStore(api, kube.namespace()))
     memo.records = EtcdRecordStore(os.environ[RECORD_STORE_ENV])
-    memo.plans.resync()
+    # the view is listed before any handler runs, then follows one ordered watch stream
+    memo.plan_watch = PlanWatch(KubePlanSource(api, kube.namespace()), memo.plans)
+    memo.plan_watch.start()
     port = telemetry.start_metrics()
     telemetry.emit("enactor-started", enactor=ident, metrics_port=port)
 
 
-@kopf.on.event("dnsrace.io", "v1alpha1", "dnsplans")
-def plan_event(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    memo.plans.observe(type, body)
+@kopf.on.cleanup()
+def stop_plan_watch(memo: kopf.Memo, **_: Any) -> None:
+    memo.plan_watch.stop()
 
 
 def _mine(name: str, memo: kopf.Memo, **_: Any) -> bool:

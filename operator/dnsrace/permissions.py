@@ -67,7 +67,7 @@ PLANNER: tuple[Rule, ...] = (
 def enactor(ident: str) -> tuple[Rule, ...]:
     """Enactor `ident` writes only its own Enactor object; plans it reads, marks and cleans up."""
     return (
-        # kopf.on.event(dnsplans) list/watch and resync; mark_applied reads the plan (get) before
+        # PlanWatch lists and watches (its view); mark_applied reads the plan (get) before
         # its CAS; clean-up deletes old plans (with a resourceVersion precondition when guarded)
         Rule(GROUP, "dnsplans", ("get", "list", "watch", "delete")),
         # mark_applied: resourceVersion-guarded replace of the plan's status (update)

@@ -95,12 +95,14 @@ class KubePlanStore:
 
 
 class CachedPlanStore:
-    """The operators' view: a cache fed by watch events (kopf), deletes through the API.
+    """The enactors' view: a cache fed by one ordered list-then-watch stream (`PlanWatch`),
+    deletes through the API.
 
     list() costs nothing, so a 1,000-endpoint walk does not list plans 1,000 times. While
     `held` (a replay single-steps the enactor), creations and deletions queue instead of
     applying, and `deliver_until` applies them in order until the view is what a trace says.
-    A delete does not touch the view: the DELETED watch event does, as in the checker."""
+    A delete does not touch the view: the DELETED watch event does, as in the checker. A
+    listing (`replace`) is the one other source: what it lacks was deleted meanwhile."""
 
     def __init__(self, backend: KubePlanStore) -> None:
         self.backend = backend
@@ -111,24 +113,52 @@ class CachedPlanStore:
         self.changed = threading.Event()
 
     def observe(self, event_type: str | None, obj: Mapping[str, Any]) -> None:
+        """One watch event (ADDED, MODIFIED, DELETED)."""
         try:
             plan = plan_from_object(obj)
         except (KeyError, TypeError, ValueError):
             return  # a malformed object is not a plan; the API server's schema rejects most
-        kind = "DELETED" if event_type == "DELETED" else "PRESENT"
         with self._lock:
-            if self.held and (kind == "DELETED") == (plan.name in self._known()):
-                self._queue.append((kind, plan))
-            elif not self.held:
-                self._apply(kind, plan)
+            self._event("DELETED" if event_type == "DELETED" else "PRESENT", plan)
         self.changed.set()
 
-    def _known(self) -> set[str]:
+    def replace(self, objs: Iterable[Mapping[str, Any]]) -> None:
+        """A fresh listing, at start or after the watch expired: the plans it lacks were deleted
+        since (each gets its DELETED, in the queue if held), the ones it has are present."""
+        listed: dict[str, Plan] = {}
+        for obj in objs:
+            try:
+                plan = plan_from_object(obj)
+            except (KeyError, TypeError, ValueError):
+                continue
+            listed[plan.name] = plan
+        with self._lock:
+            for name, plan in self._known().items():
+                if name not in listed:
+                    self._event("DELETED", plan)
+            for plan in listed.values():
+                self._event("PRESENT", plan)
+        self.changed.set()
+
+    def _event(self, kind: str, plan: Plan) -> None:
+        """Apply (or, held, queue) one event that changes the view; others are dropped."""
+        known = self._known().get(plan.name)
+        if (known is None) if kind == "DELETED" else (known == plan):
+            return
+        if self.held:
+            self._queue.append((kind, plan))
+        else:
+            self._apply(kind, plan)
+
+    def _known(self) -> dict[str, Plan]:
         """Plans present once the queue is applied (for deciding whether an event changes it)."""
-        names = set(self._plans)
+        plans = dict(self._plans)
         for kind, plan in self._queue:
-            (names.discard if kind == "DELETED" else names.add)(plan.name)
-        return names
+            if kind == "DELETED":
+                plans.pop(plan.name, None)
+            else:
+                plans[plan.name] = plan
+        return plans
 
     def _apply(self, kind: str, plan: Plan) -> None:
         if kind == "DELETED":
@@ -156,12 +186,6 @@ class CachedPlanStore:
                     return False
                 self._apply(*self._queue.pop(0))
             return True
-
-    def resync(self) -> None:
-        fresh = {p.name: p for p in self.backend.list()}
-        with self._lock:
-            self._plans = fresh
-            self._queue.clear()
 
     def list(self) -> list[Plan]:
         with self._lock:
