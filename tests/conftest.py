@@ -6,13 +6,15 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from kubernetes import client, config
 
 from dnsrace import labobjects, versions
-from dnsrace.controlplane import lab, processes
+from dnsrace.controlplane import identities, lab, processes
 from dnsrace.core.plans import DEFAULT_ENDPOINTS
 from dnsrace.core.records import skydns_dir
 from dnsrace.labcontrol import LabControl, wait_for
@@ -35,9 +37,27 @@ def api(local_lab: lab.LabState) -> client.ApiClient:
     return config.new_client_from_config(config_file=str(local_lab.kubeconfig))
 
 
+@pytest.fixture(scope="session")
+def planner_api(local_lab: lab.LabState) -> client.ApiClient:
+    """The planner's own identity (only it and the scenario controller may create DNSPlans)."""
+    path = identities.kubeconfig_path(local_lab.dir, "planner")
+    return config.new_client_from_config(config_file=str(path))
+
+
 @pytest.fixture
 def kubectl(local_lab: lab.LabState) -> Kubectl:
     return Kubectl(local_lab)
+
+
+def dnsrace(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The dnsrace CLI as a user runs it, against the lab in `state_dir`."""
+    return subprocess.run(
+        [sys.executable, "-m", "dnsrace.cli", "--state-dir", str(state_dir), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=400,
+    )
 
 
 class Kubectl:
@@ -113,7 +133,7 @@ def lab_defaults(local_lab: lab.LabState, api: client.ApiClient) -> Iterator[lab
 
     def reset() -> None:
         for ident in labobjects.ENACTORS:
-            lab.release(local_lab.dir, f"enactor-{ident}")
+            lab.release(local_lab.dir, f"enactor-{ident}", missing_ok=True)
         for address in labobjects.FRONTEND_ADDRESSES:
             set_health(local_lab, address, True)
         # quiesce, then an empty plan and record store: no test inherits another's aftermath

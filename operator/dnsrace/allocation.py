@@ -10,11 +10,14 @@ import time
 from typing import Any
 
 from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from dnsrace import kube
 from dnsrace.core.plans import Plan, next_generation, plan_name
 from dnsrace.core.records import Target
 from dnsrace.stores.plans import KubePlanStore
+
+NOT_NEXT = "spec.generation must be the next one"  # admission/dnsplans.yaml's refusal
 
 
 class AllocationFailed(RuntimeError):
@@ -39,8 +42,23 @@ def create_next_plan(
         )
         watermark = int((obj.get("status") or {}).get("lastGeneration", 0) or 0)
         generation = next_generation(store.list(), watermark)
+        if generation != watermark + 1:
+            # a plan exists past the mark (its allocator stopped between the create and the
+            # mark, or a racing allocator is there now): move the mark up to it first, so the
+            # plan created next is the mark + 1, the one the admission policy accepts
+            kube.update_status_cas(api, "planners", ns, planner, _advance(generation - 1))
+            continue
         plan = Plan(plan_name(region, generation), generation, endpoints, targets)
-        if not store.create(plan, region):
+        try:
+            created = store.create(plan, region)
+        except ApiException as exc:
+            if exc.status == 422 and NOT_NEXT in (exc.body or ""):
+                # the admission policy reads the mark from the API server's cache, which can
+                # lag the write just made by a moment: ask again
+                time.sleep(0.05)
+                continue
+            raise
+        if not created:
             continue  # another planner took this generation: re-read, take the next
         kube.update_status_cas(api, "planners", ns, planner, _advance(generation))
         return plan

@@ -7,11 +7,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from kubernetes import config
 
 from dnsrace.controlplane import lab
+from dnsrace.core.plans import DEFAULT_ENDPOINTS
 
 if TYPE_CHECKING:
     from dnsrace.labcontrol import LabControl
@@ -188,8 +189,38 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+CHECK_ENACTORS = 10  # the checker names enactors a to j (dnsrace.check.explorer.ENACTOR_NAMES)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with its errors as one line (`dnsrace: ...`), exit status 2, nothing run."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.split(" ", 1)[1] + " " if " " in self.prog else ""
+        self.exit(2, f"dnsrace: {command}{message} (see {self.prog} --help)\n")
+
+
+def number(kind: type[int] | type[float], low: float, high: float | None = None) -> Any:
+    """An argparse type: a number of `kind` from `low` to `high`, or a one-line refusal."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not {'an integer' if kind is int else 'a number'}"
+            ) from None
+        if value < low or (high is not None and value > high):
+            bounds = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
+            raise argparse.ArgumentTypeError(f"{text} is out of range: must be {bounds}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dnsrace", description=__doc__)
+    parser = Parser(prog="dnsrace", description=__doc__)
     parser.add_argument(
         "--state-dir",
         help="lab state folder (default $DNSRACE_STATE_DIR or ~/.local/state/dnsrace)",
@@ -197,9 +228,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("up", help="start the local lab and return when it is ready")
     p.add_argument(
-        "--dns-port", type=int, help="serve DNS on this loopback port (default: a free one)"
+        "--dns-port",
+        type=number(int, 1, 65535),
+        help="serve DNS on this loopback port (default: a free one)",
     )
-    p.add_argument("--timeout", type=float, default=300.0)
+    p.add_argument("--timeout", type=number(float, 1), default=300.0)
     p.add_argument(
         "--control-plane-only",
         action="store_true",
@@ -231,20 +264,23 @@ def build_parser() -> argparse.ArgumentParser:
         "the unguarded walk with a guarded clean-up); a comma list gives one per enactor "
         "(mixed protocols), e.g. guarded,guarded,unguarded",
     )
-    p.add_argument("--enactors", type=int, default=3)
-    p.add_argument("--plans", type=int, default=5)
-    p.add_argument("--keep", type=int, default=1)
+    p.add_argument("--enactors", type=number(int, 1, CHECK_ENACTORS), default=3)
+    p.add_argument("--plans", type=number(int, 1, 50), default=5)
+    p.add_argument("--keep", type=number(int, 0, 50), default=1)
     p.add_argument(
-        "--endpoints", type=int, default=2, help="how many of the regional plan's endpoints"
+        "--endpoints",
+        type=number(int, 1, len(DEFAULT_ENDPOINTS)),
+        default=2,
+        help="how many of the regional plan's endpoints",
     )
     p.add_argument(
         "--endpoint-change",
-        type=int,
+        type=number(int, 0, 50),
         default=0,
         metavar="G",
         help="from plan generation G on, the first endpoint leaves the plan and a new one joins",
     )
-    p.add_argument("--max-states", type=int, default=5_000_000)
+    p.add_argument("--max-states", type=number(int, 1), default=5_000_000)
     p.add_argument(
         "--first", action="store_true", help="stop at the first depth that violates an invariant"
     )
@@ -252,12 +288,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--export", metavar="FILE", help="write the first violation as a Scenario")
     p.add_argument(
         "--random",
-        type=int,
+        type=number(int, 0),
         default=0,
         metavar="N",
         help="instead: run N seeded random fault schedules (simulated time)",
     )
-    p.add_argument("--seed", type=int, default=0, help="first seed for --random")
+    p.add_argument("--seed", type=number(int, 0), default=0, help="first seed for --random")
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("run", help="apply a Scenario, show its progress, print the verdict")
     p.add_argument("file")

@@ -91,7 +91,14 @@ def _mine(name: str, memo: kopf.Memo, **_: Any) -> bool:
     return bool(name == memo.ident)
 
 
-@kopf.daemon("dnsrace.io", "v1alpha1", "enactors", when=_mine, cancellation_timeout=5)
+@kopf.daemon(
+    "dnsrace.io",
+    "v1alpha1",
+    "enactors",
+    when=_mine,
+    cancellation_timeout=5,
+    backoff=telemetry.DAEMON_BACKOFF,
+)
 def enactor_loop(
     stopped: kopf.DaemonStopped,
     spec: kopf.Spec,

@@ -18,6 +18,7 @@ from dnsrace.core.plans import REGION, Plan, PoolMember, newest, targets_from_po
 from dnsrace.core.records import Target
 from dnsrace.stores.plans import KubePlanStore
 from dnsrace.stores.records import EtcdRecordStore
+from dnsrace.transient import describe, transient
 
 T = TypeVar("T")
 
@@ -31,14 +32,31 @@ def wait_for(
     timeout: float,
     what: str,
     every: float = 0.02,
+    stop: Callable[[], bool] = lambda: False,
 ) -> T:
+    """Poll `predicate` until it holds. A passing failure of the control plane (`transient`)
+    counts as "not yet" and is named in the timeout's message; `stop` ends the wait early
+    (a deleted Scenario, an exiting operator) with `Stopped`."""
     deadline = time.monotonic() + timeout
+    last_error = ""
     while time.monotonic() < deadline:
-        value = predicate()
+        if stop():
+            raise Stopped(f"stopped while waiting for {what}")
+        try:
+            value = predicate()
+        except Exception as exc:
+            if not transient(exc):
+                raise
+            last_error, value = describe(exc), None
         if value:
             return value
-        time.sleep(every)
-    raise LabTimeout(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(every if not last_error else max(every, 0.2))
+    also = f" (last error: {last_error})" if last_error else ""
+    raise LabTimeout(f"timed out after {timeout:.0f}s waiting for {what}{also}")
+
+
+class Stopped(RuntimeError):
+    """A wait was asked to stop before its state was seen."""
 
 
 @dataclass(frozen=True)
@@ -79,12 +97,22 @@ def events_since(
 
 
 class LabControl:
-    def __init__(self, api: client.ApiClient, record_store: str, ns: str = "dnsrace") -> None:
+    def __init__(
+        self,
+        api: client.ApiClient,
+        record_store: str,
+        ns: str = "dnsrace",
+        allocator: client.ApiClient | None = None,
+    ) -> None:
+        """`allocator`: the client plans are created with (only the planner's and the scenario
+        controller's ServiceAccounts may: admission/dnsplans.yaml); `api` by default."""
         self.api, self.ns = api, ns
+        self.allocator = allocator or api
         self.crd = client.CustomObjectsApi(api)
         self.core = client.CoreV1Api(api)
         self.plans = KubePlanStore(api, ns)
         self.records = EtcdRecordStore(record_store)
+        self.stop: Callable[[], bool] = lambda: False  # ends every wait early (see wait_for)
 
     # objects ---------------------------------------------------------------------------------
     def _patch(self, plural: str, name: str, spec: dict[str, Any]) -> None:
@@ -116,6 +144,7 @@ class LabControl:
             lambda: self.enactor_status(name).get("pausedAt") == where,
             timeout,
             f"enactor {name} to pause at {where}",
+            stop=self.stop,
         )
 
     def wait_phase(self, name: str, phases: Iterable[str], timeout: float = 30) -> dict[str, Any]:
@@ -124,6 +153,7 @@ class LabControl:
             lambda: (s := self.enactor_status(name)).get("phase") in want and s,
             timeout,
             f"enactor {name} to be {'/'.join(sorted(want))}",
+            stop=self.stop,
         )
 
     def wait_cleared(self, name: str, timeout: float = 30) -> None:
@@ -133,13 +163,16 @@ class LabControl:
             status = self.enactor_status(name)
             return status.get("phase") == "Paused" and not status.get("firedCrashes")
 
-        wait_for(cleared, timeout, f"enactor {name} to be Paused with its faults cleared")
+        wait_for(
+            cleared, timeout, f"enactor {name} to be Paused with its faults cleared", stop=self.stop
+        )
 
     def wait_seen(self, name: str, generation: int, timeout: float = 30) -> None:
         wait_for(
             lambda: int(self.enactor_status(name).get("newestSeen", 0)) >= generation,
             timeout,
             f"enactor {name} to see g{generation}",
+            stop=self.stop,
         )
 
     def wait_applied(self, name: str, generation: int, timeout: float = 60) -> None:
@@ -150,7 +183,7 @@ class LabControl:
                 "Paused",
             )
 
-        wait_for(applied, timeout, f"enactor {name} to apply g{generation}")
+        wait_for(applied, timeout, f"enactor {name} to apply g{generation}", stop=self.stop)
 
     # plans and records -------------------------------------------------------------------------
     def newest_plan(self) -> Plan | None:
@@ -170,7 +203,7 @@ class LabControl:
 
     def create_plan(self, targets: tuple[Target, ...], endpoints: tuple[str, ...]) -> Plan:
         """The next plan, allocated exactly as the Planner allocates (create-if-absent + CAS)."""
-        return create_next_plan(self.api, self.ns, REGION, REGION, endpoints, targets)
+        return create_next_plan(self.allocator, self.ns, REGION, REGION, endpoints, targets)
 
     def reset(self, protocol: str, keep: int, timeout: float = 30) -> None:
         """Quiesce the lab (planner and enactors paused, faults cleared), then delete every
@@ -185,6 +218,19 @@ class LabControl:
         for name in self.records.names():
             self.records.delete(name)
         self.records.clear_retired()
+
+    def restore(self) -> None:
+        """The lab's standing settings, as `dnsrace up` applied them: the planner unpaused at
+        its cadence, every enactor unpaused with no fault and no step or view gate. Protocol
+        and keep stay what the last run chose (the lab goes on showing that protocol)."""
+        standing = labobjects.planner()["spec"]
+        self.planner(
+            paused=False,
+            cadenceSeconds=standing["cadenceSeconds"],
+            healthIntervalSeconds=standing["healthIntervalSeconds"],
+        )
+        for ident in labobjects.ENACTORS:
+            self.enactor(ident, paused=False, faults=[], stepGate=None, viewGate=None)
 
     def events_since(self, since: float, reasons: set[str] | None = None) -> list[LabEvent]:
         return events_since(self.core, self.ns, since, reasons)

@@ -55,7 +55,9 @@ def check_health(spec: Mapping[str, Any], timeout: float = 0.5) -> tuple[bool, s
         return False, f"GET {url}: {exc}"
 
 
-@kopf.daemon("dnsrace.io", "v1alpha1", "planners", cancellation_timeout=5)
+@kopf.daemon(
+    "dnsrace.io", "v1alpha1", "planners", cancellation_timeout=5, backoff=telemetry.DAEMON_BACKOFF
+)
 def planner_loop(
     stopped: kopf.DaemonStopped,
     spec: kopf.Spec,

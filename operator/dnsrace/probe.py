@@ -14,7 +14,7 @@ import dns.rdatatype
 @dataclass(frozen=True)
 class Answer:
     name: str
-    rcode: str  # NOERROR, NXDOMAIN, SERVFAIL, ... or TIMEOUT
+    rcode: str  # NOERROR, NXDOMAIN, SERVFAIL, ..., TIMEOUT or UNREACHABLE
     addresses: tuple[str, ...]
 
     @property
@@ -22,9 +22,16 @@ class Answer:
         return self.rcode == "NXDOMAIN"
 
     @property
+    def answered(self) -> bool:
+        """The server gave an authoritative answer (NOERROR or NXDOMAIN), not a failure of its
+        own (SERVFAIL: its record store unreachable) and not silence (TIMEOUT, UNREACHABLE)."""
+        return self.rcode in ("NOERROR", "NXDOMAIN")
+
+    @property
     def empty(self) -> bool:
-        """No address to connect to: what a client of the endpoint experiences as the outage."""
-        return not self.addresses
+        """Answered with no address to connect to: the outage a client of the endpoint sees.
+        A DNS server that is down or cannot read its records is another fault, not this one."""
+        return self.answered and not self.addresses
 
 
 def parse_server(server: str) -> tuple[str, int]:
@@ -40,6 +47,8 @@ def resolve(name: str, server: str, rdtype: str = "A", timeout: float = 2.0) -> 
         response = dns.query.udp(query, host, port=port, timeout=timeout)
     except dns.exception.Timeout:
         return Answer(name, "TIMEOUT", ())
+    except OSError:
+        return Answer(name, "UNREACHABLE", ())  # e.g. ICMP port unreachable: no server there
     addresses = tuple(
         sorted(
             item.address

@@ -47,10 +47,20 @@ def api_message(exc: ApiException) -> str:
 
 
 def apply(api: client.ApiClient, ns: str, doc: dict[str, Any]) -> str:
-    """Create the Scenario, deleting a finished one of the same name first (spec is immutable)."""
+    """Create the Scenario, deleting a finished one of the same name first (spec is immutable);
+    refuse, changing nothing, when one of that name is running, waiting or about to start."""
     crd = client.CustomObjectsApi(api)
     name = doc["metadata"]["name"]
     try:
+        old: Any = crd.get_namespaced_custom_object(kube.GROUP, kube.VERSION, ns, PLURAL, name)
+        phase = (old.get("status") or {}).get("phase")
+        if phase in ("Running", "Waiting") or (
+            phase is None and not old["metadata"].get("deletionTimestamp")
+        ):
+            raise RunError(
+                f"scenario {name} is {(phase or 'starting').lower()} now; nothing changed "
+                f"(wait for it, or stop it: kubectl delete scenario {name} -n {ns})"
+            )
         crd.delete_namespaced_custom_object(kube.GROUP, kube.VERSION, ns, PLURAL, name)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

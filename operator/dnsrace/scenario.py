@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import threading
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import kopf
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from dnsrace import configmaps, history, kube, telemetry
-from dnsrace.labcontrol import LabControl, LabTimeout
+from dnsrace.labcontrol import LabControl, LabTimeout, Stopped, timestamp_of
 from dnsrace.oracle import PlanPoll
 from dnsrace.probe import resolve
 from dnsrace.sampling import PeriodicSampler
@@ -37,8 +38,11 @@ from dnsrace.services import (
     read_samples,
     services_configmap,
 )
+from dnsrace.stores.etcd import EtcdError
+from dnsrace.transient import describe, transient
 from dnsrace.verdict import compute_verdict
 
+T = TypeVar("T")
 DNS_ENV = "DNSRACE_DNS"
 TIMELINE_LIMIT = 200
 PLURAL = "scenarios"
@@ -58,7 +62,9 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     telemetry.start_metrics()
 
 
-@kopf.daemon("dnsrace.io", "v1alpha1", PLURAL, cancellation_timeout=10)
+@kopf.daemon(
+    "dnsrace.io", "v1alpha1", PLURAL, cancellation_timeout=10, backoff=telemetry.DAEMON_BACKOFF
+)
 def scenario_daemon(
     stopped: kopf.DaemonStopped,
     name: str,
@@ -70,11 +76,21 @@ def scenario_daemon(
     memo: kopf.Memo,
     **_: Any,
 ) -> None:
-    if status.get("phase") in ("Completed", "Failed"):
-        return
     ns = namespace or kube.namespace()
     runner = ScenarioRunner(memo, ns, name, dict(spec), dict(status), int(meta["generation"]), body)
+    if status.get("phase") in ("Completed", "Failed"):
+        if not status.get("labRestored") and runner.take_the_lab():
+            try:
+                runner.end(stopped)  # a restart during the aftermath window, or before the restore
+            finally:
+                memo.lock.release()
+        return
     runner.run(stopped)
+
+
+def deleted(stopped: kopf.DaemonStopped) -> bool:
+    """Stopped because the Scenario was deleted (not because the controller exits)."""
+    return bool(stopped.reason and kopf.DaemonStoppingReason.RESOURCE_DELETED in stopped.reason)
 
 
 class StepFailed(RuntimeError):
@@ -106,15 +122,22 @@ class ScenarioRunner:
 
     # status ------------------------------------------------------------------------------------
     def save(self, fields: Mapping[str, Any]) -> None:
+        """Merge `fields` into the status; a passing failure of the API server is retried for
+        up to SAVE_SECONDS (a restarting control plane loses no status)."""
         with self.lock:
             self.status.update(fields)
-            try:
-                self.crd.patch_namespaced_custom_object_status(
-                    kube.GROUP, kube.VERSION, self.ns, PLURAL, self.name, {"status": dict(fields)}
-                )
-            except ApiException as exc:
-                if exc.status != 404:
-                    raise
+            retrying(
+                lambda: self._patch_status(fields), SAVE_SECONDS, f"status of scenario {self.name}"
+            )
+
+    def _patch_status(self, fields: Mapping[str, Any]) -> None:
+        try:
+            self.crd.patch_namespaced_custom_object_status(
+                kube.GROUP, kube.VERSION, self.ns, PLURAL, self.name, {"status": dict(fields)}
+            )
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
 
     def condition(self, type_: str, status: str, reason: str, message: str, **also: Any) -> None:
         """Set one condition (keyed by type; lastTransitionTime moves only when its status does),
@@ -147,24 +170,82 @@ class ScenarioRunner:
 
     # the run -----------------------------------------------------------------------------------
     def run(self, stopped: kopf.DaemonStopped) -> None:
+        self.control.stop = lambda: bool(stopped)
         try:
             run = prepare(self.spec)
         except ScenarioInvalid as exc:
             self.fail("InvalidSpec", str(exc))
+            self.save({"labRestored": True})  # nothing was changed on the lab
             return
         while not stopped and not self._acquire():
             stopped.wait(1)
         if stopped:
             return
         try:
-            self._run(run, stopped)
-        except StepFailed as exc:
-            # a step that could not complete says nothing about the race: no verdict
-            self.fail(exc.reason, str(exc))
-        except (LabTimeout, ApiException, OSError, ValueError, ServicesUnavailable) as exc:
-            self.fail("RunError", f"{type(exc).__name__}: {exc}")
+            try:
+                self._run(run, stopped)
+            except Stopped:
+                pass  # deleted, or the controller exits: below
+            except StepFailed as exc:
+                # a step that could not complete says nothing about the race: no verdict
+                self.fail(exc.reason, str(exc))
+            except (
+                LabTimeout,
+                ApiException,
+                EtcdError,
+                OSError,
+                ValueError,
+                ServicesUnavailable,
+            ) as exc:
+                self.fail("RunError", describe(exc))
+            if stopped and not deleted(stopped):
+                return  # the controller exits: the next one resumes the run where it stopped
+            if stopped:
+                self.note("Deleted", "scenario deleted while running: stopped, lab restored")
+            self.end(stopped)
         finally:
             self.memo.lock.release()
+
+    def end(self, stopped: kopf.DaemonStopped) -> None:
+        """However the run ended, leave the lab converging: restore its standing settings, at
+        once or after the aftermath window the spec asks for (spec.aftermath.keepSeconds)."""
+        self.control.stop = lambda: bool(stopped)
+        keep = float((self.spec.get("aftermath") or {}).get("keepSeconds", 0))
+        if keep > 0 and not deleted(stopped):
+            until = self.status.get("aftermathUntil") or iso_in(keep)
+            self.condition(
+                "LabRestored",
+                "False",
+                "AftermathKept",
+                f"the lab stays as the run left it until {until} "
+                f"(spec.aftermath.keepSeconds {keep:g}); then its standing settings return",
+                aftermathUntil=until,
+            )
+            stopped.wait(max(0.0, timestamp_of(until) - time.time()))
+            if stopped and not deleted(stopped):
+                return  # the controller exits: the next one waits out the rest and restores
+        retrying(self.control.restore, SAVE_SECONDS, "the lab's standing settings")
+        self.condition(
+            "LabRestored",
+            "True",
+            "Restored",
+            "planner at its standing cadence; enactors unpaused, no fault, no step or view gate",
+            labRestored=True,
+        )
+
+    def take_the_lab(self) -> bool:
+        """For a finished run still to restore the lab: only while no other scenario runs (a
+        restarted controller must not undo a run in progress). Takes the process lock."""
+        others: Any = self.crd.list_namespaced_custom_object(
+            kube.GROUP, kube.VERSION, self.ns, PLURAL
+        )
+        if any(
+            (o.get("status") or {}).get("phase") == "Running"
+            for o in others["items"]
+            if o["metadata"]["name"] != self.name
+        ):
+            return False
+        return bool(self.memo.lock.acquire(blocking=False))
 
     def _acquire(self) -> bool:
         """One scenario at a time: this process's lock, and no other Scenario Running."""
@@ -177,6 +258,13 @@ class ScenarioRunner:
             if (o.get("status") or {}).get("phase") == "Running"
             and o["metadata"]["name"] != self.name
         ]
+        running += [
+            o["metadata"]["name"]
+            for o in others["items"]
+            if (o.get("status") or {}).get("phase") in ("Completed", "Failed")
+            and (o.get("status") or {}).get("aftermathUntil")
+            and not (o.get("status") or {}).get("labRestored")
+        ]  # a finished run whose aftermath is still kept holds the lab too
         mine_running = self.status.get("phase") == "Running"
         acquired = False if running and not mine_running else self.memo.lock.acquire(blocking=False)
         if not acquired:
@@ -195,6 +283,9 @@ class ScenarioRunner:
     def _run(self, run: Run, stopped: kopf.DaemonStopped) -> None:
         resumed = self.status.get("phase") == "Running"
         timeout = float(self.spec.get("durationSeconds", 120))
+        # the deadline counts from the run's start, across controller restarts
+        started = timestamp_of(self.status["startTime"]) if resumed else time.time()
+        deadline = time.monotonic() + timeout - (time.time() - started)
         if not resumed:
             for cm in (series_configmap(self.name), services_configmap(self.name)):
                 configmaps.delete(self.api, self.ns, cm)  # a rerun starts with no old samples
@@ -219,16 +310,24 @@ class ScenarioRunner:
                 )
 
         engine = Engine(
-            self.control, run, self.status, self.save, self.note, timeout, services, start_monitor
+            self.control, run, self.status, self.save, self.note, deadline, services, start_monitor
         )
         if self.status.get("servicesStarted"):
             start_monitor()
-        deadline = time.monotonic() + timeout
         if self.status.get("baseGeneration") is None:
-            engine.setup()
-            engine.start_faults(self.spec.get("enactors") or [])
+            self.retry_step(engine.setup, deadline, "the set-up (reset)")
+            self.retry_step(
+                lambda: engine.start_faults(self.spec.get("enactors") or []),
+                deadline,
+                "the set-up (faults)",
+            )
             if self.spec.get("planner", {}).get("cadenceSeconds"):
-                self.control.planner(cadenceSeconds=self.spec["planner"]["cadenceSeconds"])
+                cadence = self.spec["planner"]["cadenceSeconds"]
+                self.retry_step(
+                    lambda: self.control.planner(cadenceSeconds=cadence),
+                    deadline,
+                    "the set-up (planner cadence)",
+                )
         # probes start on the reset lab (or resume their saved tallies after a restart)
         probe = ScenarioProbe(self, run).start()
         try:
@@ -241,12 +340,12 @@ class ScenarioRunner:
                         "DurationExceeded", f"durationSeconds {timeout:g} exceeded before {what}"
                     )
                 try:
-                    engine.execute(index)
+                    self.retry_step(functools.partial(engine.execute, index), deadline, what)
                 except LabTimeout as exc:
                     raise StepFailed("StepTimedOut", f"{what}: {exc}") from exc
                 self.save({"stepIndex": index + 1})
             try:
-                engine.finish()
+                self.retry_step(engine.finish, deadline, "the run's end")
             except LabTimeout as exc:
                 raise StepFailed(
                     "StepTimedOut", f"the run's end (enactors settling): {exc}"
@@ -261,7 +360,13 @@ class ScenarioRunner:
         if stopped:
             return
         samples = read_samples(self.api, self.ns, self.name) if monitor else None
-        verdict = compute_verdict(self.control, self.memo.dns, self.spec, self.status, run, samples)
+        verdict = retrying(
+            lambda: compute_verdict(
+                self.control, self.memo.dns, self.spec, self.status, run, samples
+            ),
+            SAVE_SECONDS,
+            "the verdict (record store history and plans)",
+        )
         self.save({"verdict": verdict})
         self.note("Verdict", verdict["summary"])
         passed = verdict["passed"]
@@ -279,6 +384,28 @@ class ScenarioRunner:
             phase="Completed",
             completionTime=now_iso(),
         )
+
+    def retry_step(self, step: Callable[[], Any], deadline: float, what: str) -> None:
+        """Run `step` (idempotent); while the control plane fails in passing, note it once and
+        run it again, until the run's deadline (then LabTimeout names the last error)."""
+        noted = False
+        while True:
+            try:
+                step()
+                return
+            except Exception as exc:
+                if not transient(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise LabTimeout(f"control plane unavailable: {describe(exc)}") from exc
+                if not noted:
+                    telemetry.emit(
+                        "scenario-retry", scenario=self.name, step=what, error=describe(exc)
+                    )
+                    noted = True
+                if self.control.stop():
+                    raise Stopped(f"stopped while retrying {what}") from exc
+                time.sleep(0.5)
 
     def fail(self, reason: str, message: str) -> None:
         self.conditions(
@@ -311,6 +438,10 @@ class ScenarioProbe(PeriodicSampler):
             "regressions": list(saved.get("regressions", [])),
             "lastGenerations": dict(saved.get("lastGenerations", {})),
             "lastAnswers": dict(saved.get("lastAnswers", {})),
+            # rounds the DNS server did not answer, or the record store or the API could not be
+            # read (a control-plane fault, not the race's empty answer)
+            "unanswered": int(saved.get("unanswered", 0)),
+            "unreadRounds": int(saved.get("unreadRounds", 0)),
         }
         # the history oracle's evidence: where the record store's history starts, and plans
         etcd = runner.control.records.client
@@ -330,10 +461,16 @@ class ScenarioProbe(PeriodicSampler):
         gap = min(now - self.last, 5 * self.interval)
         self.last = now
         seen = self.tally["lastGenerations"]
-        if self.samples_taken % PLAN_POLL_EVERY == 0:
-            self.polls.poll()
         self.samples_taken += 1
-        observed = self.runner.control.records.read_all(self.names)
+        try:
+            if (self.samples_taken - 1) % PLAN_POLL_EVERY == 0:
+                self.polls.poll()
+            observed = self.runner.control.records.read_all(self.names)
+        except Exception as exc:
+            if not transient(exc):
+                raise
+            self.tally["unreadRounds"] += 1  # the stores are restarting: this round is skipped
+            return
         for name in self.names:
             answer = resolve(name, self.runner.memo.dns)
             obs = observed[name]
@@ -341,6 +478,8 @@ class ScenarioProbe(PeriodicSampler):
             writer = obs.record.enactor if obs.record else ""
             self.tally["samples"] += 1
             self.tally["lastAnswers"][name] = answer.rcode
+            if not answer.answered:
+                self.tally["unanswered"] += 1
             if answer.empty and int(seen.get(name, 0)) > 0:
                 self.tally["emptySamples"][name] = self.tally["emptySamples"].get(name, 0) + 1
                 if name == self.names[0]:
@@ -355,16 +494,43 @@ class ScenarioProbe(PeriodicSampler):
             )
 
     def flush(self) -> None:
+        """Save the tallies and append the series; while the API server is away both wait for
+        the next flush (nothing is dropped)."""
         self.tally["planPolls"] = [[p.before, sorted(p.plans), p.after] for p in self.polls.all()]
-        self.runner.save({"probes": {k: v for k, v in self.tally.items()}})
-        if self.series:
-            configmaps.append_lines(
-                self.runner.api,
-                self.runner.ns,
-                series_configmap(self.runner.name),
-                [json.dumps(r) for r in self.series],
-            )
-            self.series = []
+        try:
+            self.runner.save({"probes": {k: v for k, v in self.tally.items()}})
+            if self.series:
+                configmaps.append_lines(
+                    self.runner.api,
+                    self.runner.ns,
+                    series_configmap(self.runner.name),
+                    [json.dumps(r) for r in self.series],
+                )
+                self.series = []
+        except Exception as exc:
+            if not transient(exc):
+                raise
+
+
+SAVE_SECONDS = 60  # how long a status write or the lab's restore retries a passing failure
+
+
+def retrying(call: Callable[[], T], seconds: float, what: str) -> T:
+    """`call()`, retried every half second while it fails in passing, for up to `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return call()
+        except Exception as exc:
+            if not transient(exc) or time.monotonic() >= deadline:
+                raise
+            telemetry.emit("retry", what=what, error=describe(exc))
+            time.sleep(0.5)
+
+
+def iso_in(seconds: float) -> str:
+    at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
+    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 PLAN_POLL_EVERY = 5  # samples: the plans are listed every 5th probe round (100 ms by default)

@@ -19,7 +19,7 @@ from dnsrace.check.schedules import ScheduleConfig, simulate
 from dnsrace.core.faults import parse_faults
 from dnsrace.core.plans import DEFAULT_ENDPOINTS
 from dnsrace.core.protocol import Protocol
-from dnsrace.labcontrol import LabControl, wait_for
+from dnsrace.labcontrol import LabControl, LabTimeout, wait_for
 from dnsrace.repair import repair
 from dnsrace.services import ServicesClient, merge
 from mockaws.settings import SettingsInvalid, parse_services
@@ -174,13 +174,19 @@ class Engine:
         progress: dict[str, Any],
         save: Callable[[dict[str, Any]], None],
         note: Callable[[str, str], None],
-        timeout: float,
+        deadline: float,
         services: ServicesClient | None = None,
         on_services_started: Callable[[], None] = lambda: None,
     ) -> None:
         self.control, self.run, self.progress = control, run, progress
-        self.save, self.note, self.timeout = save, note, timeout
+        self.save, self.note, self.deadline = save, note, deadline
         self.services, self.on_services_started = services, on_services_started
+
+    @property
+    def timeout(self) -> float:
+        """What is left of the run's durationSeconds (time.monotonic deadline): every wait
+        gets this, so no run outlasts its duration by more than one poll."""
+        return max(0.0, self.deadline - time.monotonic())
 
     @property
     def base(self) -> int:
@@ -216,6 +222,7 @@ class Engine:
             lambda: bool(self.control.enactor_status(name).get("viewHeld")),
             self.timeout,
             f"enactor {name} to hold its plan view",
+            stop=self.control.stop,
         )
 
     def start_faults(self, enactors: Sequence[Mapping[str, Any]]) -> None:
@@ -272,28 +279,30 @@ class Engine:
             self.note("Planner", "planner runs at its cadence" if p["run"] else "planner paused")
 
     def _wait(self, w: Mapping[str, Any]) -> None:
-        c, t = self.control, self.timeout
+        c = self.control
         name = w.get("enactor")
         if name and "pausedAt" in w:
-            c.wait_paused_at(name, str(w["pausedAt"]), t)
+            c.wait_paused_at(name, str(w["pausedAt"]), self.timeout)
         if name and "phase" in w:
-            c.wait_phase(name, [str(w["phase"])], t)
+            c.wait_phase(name, [str(w["phase"])], self.timeout)
         if name and "applied" in w:
-            c.wait_applied(name, self.base + int(w["applied"]), t)
+            c.wait_applied(name, self.base + int(w["applied"]), self.timeout)
         if name and "seen" in w:
-            c.wait_seen(name, self.base + int(w["seen"]), t)
+            c.wait_seen(name, self.base + int(w["seen"]), self.timeout)
         if name and "crashed" in w:
             wait_for(
                 lambda: w["crashed"] in c.enactor_status(name).get("firedCrashes", []),
-                t,
+                self.timeout,
                 f"enactor {name} to crash at {w['crashed']}",
+                stop=self.control.stop,
             )
         if "generation" in w:
             goal = self.base + int(w["generation"])
             wait_for(
                 lambda: (n := c.newest_plan()) is not None and n.generation >= goal,
-                t,
+                self.timeout,
                 f"the newest plan to reach g{goal}",
+                stop=self.control.stop,
             )
         if w.get("settled"):
             self.settle()
@@ -303,18 +312,23 @@ class Engine:
                 lambda: (
                     float((self.progress.get("probes") or {}).get("emptySeconds", 0)) >= empty_for
                 ),
-                t,
+                self.timeout,
                 f"the regional endpoint to have been empty for {empty_for:g}s",
+                stop=self.control.stop,
             )
         if "seconds" in w:
             # the one wait on time: an observation window, for watching an aftermath
-            time.sleep(float(w["seconds"]))
+            window = float(w["seconds"])
+            ends = time.monotonic() + min(window, self.timeout)
+            wait_for(lambda: time.monotonic() >= ends, window + 1, "the window", 0.1, c.stop)
+            if time.monotonic() >= self.deadline:
+                raise LabTimeout(f"durationSeconds used up during a {window:g}s window")
         self.note("Observed", "observed: " + ", ".join(f"{k}={v}" for k, v in w.items()))
 
     def _grant(self, name: str, index: int, view: Any = None) -> None:
         """One move of `name`, exactly, with its plan view holding the generations the trace
         says (relative to the run's base), or every plan the API has ("current")."""
-        c, t = self.control, self.timeout
+        c = self.control
         pending = self.progress.get("pendingGrant") or {}
         if pending.get("index") == index:
             target = int(pending["target"])
@@ -331,18 +345,19 @@ class Engine:
             c.enactor(name, stepGate=target, viewGate=gate, paused=False)
         wait_for(
             lambda: int(c.enactor_status(name).get("stepsTaken", 0)) >= target,
-            t,
+            self.timeout,
             f"enactor {name} to take step {target}",
+            stop=self.control.stop,
         )
 
     def settle(self) -> None:
         """Every enactor idle (or paused) having seen the newest plan."""
-        c, t = self.control, self.timeout
+        c = self.control
         newest = c.newest_plan()
         for name in labobjects.ENACTORS:
             if newest is not None:
-                c.wait_seen(name, newest.generation, t)
-            c.wait_phase(name, ["Idle", "Paused"], t)
+                c.wait_seen(name, newest.generation, self.timeout)
+            c.wait_phase(name, ["Idle", "Paused"], self.timeout)
 
     def finish(self) -> None:
         """Release single-stepping; leave the planner paused so the end state stays to see."""

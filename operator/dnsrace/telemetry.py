@@ -43,6 +43,11 @@ def operator_identity(component: str) -> str:
     return f"{component}@{socket.gethostname()}"
 
 
+# A daemon that fails (the API server or the record store restarting under it) starts again
+# after this many seconds, from the state in its object's status: kopf's default is 60.
+DAEMON_BACKOFF = 1.0
+
+
 def run_operator(component: str) -> None:
     """Run the kopf operator whose handlers the calling module registered: standalone (no
     peering), in the lab's namespace, JSON logs, kopf's liveness endpoint if one is given."""

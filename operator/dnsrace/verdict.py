@@ -51,6 +51,10 @@ def compute_verdict(
         "emptyRecordObserved": bool(probes.get("emptySamples")),
         "emptyRecordSeconds": round(float(probes.get("emptySeconds", 0.0)), 3),
         "emptySamples": dict(probes.get("emptySamples", {})),
+        # DNS queries the server did not answer (down, or SERVFAIL: its store down) and probe
+        # rounds the stores could not be read in: a control-plane fault, not the race's outage
+        "unansweredSamples": int(probes.get("unanswered", 0)),
+        "unreadProbeRounds": int(probes.get("unreadRounds", 0)),
         **counts,
         "regressions": len(probes.get("regressions", [])),
         "finalRecord": {

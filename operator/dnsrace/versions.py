@@ -10,6 +10,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 VERSIONS_FILE = REPO_ROOT / "hack" / "versions.env"
 BUILD_SCRIPT = REPO_ROOT / "hack" / "build.sh"
 CRDS_DIR = REPO_ROOT / "crds"
+ADMISSION_DIR = REPO_ROOT / "admission"  # ValidatingAdmissionPolicies, applied after the CRDs
 
 
 def read_versions(path: Path = VERSIONS_FILE) -> dict[str, str]:

@@ -27,8 +27,10 @@ def _protocol_lines(state: lab.LabState, component: str, event: str) -> list[dic
     return out
 
 
-def test_slow_writes_retry_then_land(lab_defaults: lab.LabState, api: client.ApiClient) -> None:
-    control = LabControl(api, lab_defaults.record_store)
+def test_slow_writes_retry_then_land(
+    lab_defaults: lab.LabState, api: client.ApiClient, planner_api: client.ApiClient
+) -> None:
+    control = LabControl(api, lab_defaults.record_store, allocator=planner_api)
     control.reset("unguarded", 3)
     control.enactor(
         "b",
@@ -47,9 +49,9 @@ def test_slow_writes_retry_then_land(lab_defaults: lab.LabState, api: client.Api
 
 
 def test_crash_fault_fires_once_and_the_enactor_comes_back(
-    lab_defaults: lab.LabState, api: client.ApiClient
+    lab_defaults: lab.LabState, api: client.ApiClient, planner_api: client.ApiClient
 ) -> None:
-    control = LabControl(api, lab_defaults.record_store)
+    control = LabControl(api, lab_defaults.record_store, allocator=planner_api)
     control.reset("guarded", 3)
     state = lab.LabState.load(lab_defaults.dir)
     assert state is not None
@@ -81,8 +83,10 @@ def test_crash_fault_fires_once_and_the_enactor_comes_back(
     wait_for(restarted, 30, "enactor-c to crash again after the reset")
 
 
-def test_pause_holds_until_released(lab_defaults: lab.LabState, api: client.ApiClient) -> None:
-    control = LabControl(api, lab_defaults.record_store)
+def test_pause_holds_until_released(
+    lab_defaults: lab.LabState, api: client.ApiClient, planner_api: client.ApiClient
+) -> None:
+    control = LabControl(api, lab_defaults.record_store, allocator=planner_api)
     control.reset("guarded", 3)
     control.enactor(
         "a",

@@ -8,25 +8,15 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from dnsrace.controlplane import lab, processes
+from tests.conftest import dnsrace
 
 pytestmark = pytest.mark.integration
-
-
-def dnsrace(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dnsrace.cli", "--state-dir", str(state_dir), *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=400,
-    )
 
 
 def test_up_status_env_stale_recovery_and_down(tmp_path: Path) -> None:

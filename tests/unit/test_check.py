@@ -158,7 +158,6 @@ def test_cli_json_and_export(tmp_path: Path) -> None:
 
 def test_cli_refusals_are_one_line() -> None:
     for args, message in [
-        (("--enactors", "0"), "dnsrace: --enactors must be 1 to 10"),
         (
             ("--protocol", "guarded,unguarded"),
             "dnsrace: --protocol lists 2 protocols for 3 enactors",

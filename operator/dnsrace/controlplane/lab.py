@@ -208,13 +208,19 @@ def down(state_dir: Path, timeout: float = 60.0) -> bool:
     return True
 
 
-def kill(state_dir: Path, component: str, hold: bool) -> int:
-    """SIGKILL one lab process (the supervisor restarts it unless `hold`). Returns its pid."""
+def _component_of(state_dir: Path, component: str) -> LabState:
+    """The running lab's state, when `component` is one of its processes; LabError if not."""
     state = LabState.load(state_dir)
     if state is None or not state.alive():
         raise LabError(f"no lab is running in {state_dir}")
     if component not in state.components:
         raise LabError(f"no component {component!r}; one of: {', '.join(state.components)}")
+    return state
+
+
+def kill(state_dir: Path, component: str, hold: bool) -> int:
+    """SIGKILL one lab process (the supervisor restarts it unless `hold`). Returns its pid."""
+    state = _component_of(state_dir, component)
     holds = state_dir / "holds"
     holds.mkdir(exist_ok=True)
     if hold:
@@ -225,6 +231,14 @@ def kill(state_dir: Path, component: str, hold: bool) -> int:
     return pid
 
 
-def release(state_dir: Path, component: str) -> None:
-    """Let the supervisor restart a held component."""
-    (state_dir / "holds" / component).unlink(missing_ok=True)
+def release(state_dir: Path, component: str, missing_ok: bool = False) -> None:
+    """Let the supervisor restart a held component; LabError (nothing changed) when there is
+    no such component or it is not held, unless `missing_ok` (clean-up code)."""
+    hold = state_dir / "holds" / component
+    if missing_ok:
+        hold.unlink(missing_ok=True)
+        return
+    _component_of(state_dir, component)
+    if not hold.exists():
+        raise LabError(f"{component} is not held; nothing to release ('dnsrace kill --hold' holds)")
+    hold.unlink()

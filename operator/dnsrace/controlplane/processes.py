@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import json
 import os
 import signal
 import socket
@@ -78,6 +79,23 @@ def http_ok(url: str, ctx: ssl.SSLContext | None = None, expect: bytes | None = 
             return resp.status == 200 and (expect is None or expect in body)
     except (urllib.error.URLError, OSError, ssl.SSLError):
         return False
+
+
+def http_post(url: str, doc: object, ctx: ssl.SSLContext | None = None) -> tuple[int, bytes]:
+    """POST `doc` as JSON: the status and body, whatever the status (0: no answer)."""
+    req = urllib.request.Request(
+        url,
+        data=json.dumps(doc).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=2, context=ctx) as resp:
+            return int(resp.status), bytes(resp.read())
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), bytes(exc.read())
+    except (urllib.error.URLError, OSError, ssl.SSLError):
+        return 0, b""
 
 
 def wait_until(

@@ -3,7 +3,8 @@
 Started detached by `dnsrace up`; it allocates loopback ports, writes certificates and configs,
 starts etcd (API), the record-store etcd, kube-apiserver, kube-controller-manager and CoreDNS in
 order, waits for each to be ready, installs the CRDs, reports `ready` in state.json, then restarts
-any child that dies (logging the restart) until SIGTERM, when it stops them in reverse order.
+any child that dies (logging the restart; when and how: restarts.py) until SIGTERM, when it
+stops them in reverse order.
 Children get a parent-death signal, so killing the supervisor leaves no orphans either.
 """
 
@@ -28,6 +29,7 @@ from dnsrace import labobjects, permissions, versions
 from dnsrace.controlplane import identities, processes
 from dnsrace.controlplane import pki as pkimod
 from dnsrace.controlplane.lab import DNS_ZONES, NAMESPACE, ComponentState, LabState
+from dnsrace.controlplane.restarts import ChildLife, Phase, RestartPolicy
 from mockaws.settings import SERVICES as MOCK_SERVICES
 
 _PORT_KINDS: dict[str, tuple[int, ...]] = {"dns": (socket.SOCK_DGRAM, socket.SOCK_STREAM)}
@@ -65,6 +67,8 @@ class Supervisor:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.restarters: dict[str, tuple[Component, Path]] = {}
         self.stopping = False
+        self.policy = RestartPolicy()
+        self.admission_installed = False  # kube-apiserver's readiness then includes admission
         self.pki = pkimod.create_pki(state_dir / "pki", dt.datetime.now(dt.UTC))
         ctx = ssl.create_default_context(cafile=str(self.pki.ca_cert))
         ctx.load_cert_chain(self.pki.cert("admin"), self.pki.key("admin"))
@@ -155,12 +159,35 @@ class Supervisor:
                 "--v",
                 "1",
             ],
-            ready=lambda: processes.http_ok(
-                self.url("apiserver", "https") + "/readyz", self.admin_tls, b"ok"
+            ready=lambda: (
+                processes.http_ok(self.url("apiserver", "https") + "/readyz", self.admin_tls, b"ok")
+                and self.admission_ready()
             ),
             ports=("apiserver",),
             timeout=120.0,
         )
+
+    def admission_ready(self) -> bool:
+        """Once the DNSPlan admission policy is installed: a dry-run DNSPlan create as the admin
+        is refused by the policy itself (403), not with "failed to configure policy" (422), which
+        a restarted kube-apiserver answers until its admission maps the Planner kind (up to
+        30 s). Before the policy is installed (first start) there is nothing to wait for."""
+        if not self.admission_installed:
+            return True
+        plan = {
+            "apiVersion": "dnsrace.io/v1alpha1",
+            "kind": "DNSPlan",
+            "metadata": {"name": "us-east-1-g999999"},
+            "spec": {
+                "generation": 999999,
+                "region": "us-east-1",
+                "endpoints": ["dynamodb.us-east-1.amazonaws.com"],
+                "targets": [{"address": "127.0.0.11", "weight": 100, "loadBalancer": "lb-1"}],
+            },
+        }
+        url = self.url("apiserver", "https") + f"/apis/dnsrace.io/v1alpha1/namespaces/{NAMESPACE}"
+        status, body = processes.http_post(f"{url}/dnsplans?dryRun=All", plan, self.admin_tls)
+        return not (status == 422 and b"failed to configure policy" in body)
 
     def controller_manager(self) -> Component:
         kcfg = self.dir / "controller-manager.kubeconfig"
@@ -390,7 +417,8 @@ class Supervisor:
         )
 
     def bootstrap(self) -> None:
-        """Namespace and CRDs, applied with the pinned kubectl as the admin."""
+        """Namespace, CRDs and admission policies, applied with the pinned kubectl as the
+        admin."""
         kubectl = self.kubectl()
         ns = subprocess.run(
             [*kubectl, "create", "namespace", NAMESPACE, "--dry-run=client", "-o", "yaml"],
@@ -401,6 +429,9 @@ class Supervisor:
         if any(versions.CRDS_DIR.glob("*.yaml")):
             _run([*kubectl, "apply", "--server-side", "-f", str(versions.CRDS_DIR)])
             _run([*kubectl, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"])
+        if any(versions.ADMISSION_DIR.glob("*.yaml")):
+            _run([*kubectl, "apply", "--server-side", "-f", str(versions.ADMISSION_DIR)])
+            self.admission_installed = True
         log("bootstrapped", namespace=NAMESPACE)
 
     def run(self) -> int:
@@ -430,34 +461,60 @@ class Supervisor:
         return 0
 
     def monitor(self) -> None:
+        """Tend every child about five times a second until SIGTERM: one slow restart never
+        holds up another (see restarts.py for when a child is restarted and called ready)."""
+        started = time.monotonic()
+        lives = {name: ChildLife.ready_at(started) for name in self.procs}
         while not self.stopping:
-            for name, proc in list(self.procs.items()):
-                code = proc.poll()
-                if code is None or self.stopping:
-                    continue
-                comp, logfile = self.restarters[name]
-                cs = self.state.components[name]
-                if (self.dir / "holds" / name).exists():
-                    if cs.ready:
-                        log("held", component=name, exit_code=code)
-                        cs.ready = False
-                        self.state.save()
-                    continue
-                cs.restarts += 1
-                log(
-                    "restart",
-                    component=name,
-                    exit_code=code,
-                    restarts=cs.restarts,
-                    last_output=processes.last_lines(logfile, 1),
-                )
-                time.sleep(min(5.0, 0.5 * cs.restarts))
-                new = processes.spawn(comp.argv, logfile, comp.env)
-                self.procs[name] = new
-                cs.pid = new.pid
-                cs.ready = True
+            now = time.monotonic()
+            changed = [self.tend(name, lives[name], now) for name in list(self.procs)]
+            if any(changed):
                 self.state.save()
-            time.sleep(0.5)
+            time.sleep(0.2)
+
+    def tend(self, name: str, life: ChildLife, now: float) -> bool:
+        """One look at one child: notice its exit, restart it when due, call it ready when its
+        probe answers. True when its state changed."""
+        comp, logfile = self.restarters[name]
+        cs = self.state.components[name]
+        proc = self.procs[name]
+        held = (self.dir / "holds" / name).exists()
+        if life.phase in (Phase.READY, Phase.STARTING) and proc.poll() is not None:
+            wait = life.exited(now, self.policy, held)
+            cs.ready = False
+            if wait is None:
+                log("held", component=name, exit_code=proc.returncode)
+                return True
+            cs.restarts += 1
+            log(
+                "restart",
+                component=name,
+                exit_code=proc.returncode,
+                restarts=cs.restarts,
+                crashes_in_a_row=life.crashes,
+                in_seconds=round(wait, 2),
+                last_output=processes.last_lines(logfile, 1),
+            )
+            return True
+        if life.phase is Phase.HELD and not held:
+            life.released(now)
+        if life.due(now):
+            new = processes.spawn(comp.argv, logfile, comp.env)
+            self.procs[name] = new
+            cs.pid = new.pid
+            life.spawned(now)
+            log("respawned", component=name, pid=new.pid)
+            return True
+        if life.phase is Phase.STARTING:
+            if comp.ready():
+                log("ready", component=name, pid=cs.pid, after_seconds=round(now - life.since, 2))
+                life.became_ready(now)
+                cs.ready = True
+                return True
+            if life.start_timed_out(now, comp.timeout):
+                log("not-ready", component=name, pid=cs.pid, timeout_seconds=comp.timeout)
+                proc.kill()  # its exit, seen on the next look, is a crash
+        return False
 
     def stop_all(self) -> None:
         self.state.phase = "stopping"
