@@ -1,7 +1,7 @@
-# One image for every dnsrace process on kind: the operators (dnsrace.planner, dnsrace.enactor,
-# dnsrace.scenario) and the mock services (mockaws.store, mockaws.frontend, mockaws.dwfm, ...).
+# One image for every dnsrace process on kind: the operators (dnsrace.operators.planner, dnsrace.operators.enactor,
+# dnsrace.operators.scenario_controller) and the mock services (mockaws.store, mockaws.frontend, mockaws.dwfm, ...).
 # The entrypoint is `python -m`; each Deployment names its module in `args`:
-#   args: [dnsrace.planner]            ->  python -m dnsrace.planner
+#   args: [dnsrace.operators.planner]            ->  python -m dnsrace.operators.planner
 #   args: [mockaws.dwfm, --port, ...]  ->  python -m mockaws.dwfm --port ...
 #
 #   docker build -t dnsrace:dev .      (what `make kind-up` runs)
@@ -26,7 +26,7 @@ RUN pip wheel --no-cache-dir --wheel-dir /wheels . \
     && python -m venv --without-pip /opt/venv \
     && pip --python /opt/venv/bin/python install --no-cache-dir --no-index \
         --find-links /wheels /wheels/dnsrace-*.whl \
-    && /opt/venv/bin/python -m dnsrace.permissions > /dev/null
+    && /opt/venv/bin/python -m dnsrace.lab.permissions > /dev/null
 
 # --- runtime: the same base and that venv, nothing else of the build stage ---------------------
 # No compilers, no wheels, no pip inside the venv. The venv's python points at the base's
@@ -42,4 +42,4 @@ COPY --from=build /opt/venv /opt/venv
 # themselves); the pods' runAsUser/runAsNonRoot match it.
 USER 65532:65532
 ENTRYPOINT ["python", "-m"]
-CMD ["dnsrace.planner"]
+CMD ["dnsrace.operators.planner"]

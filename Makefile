@@ -35,7 +35,7 @@ test: setup lint typecheck
 	$(BIN)/pytest tests -m "not kind"
 
 demo: setup
-	$(BIN)/python -m dnsrace.demo
+	$(BIN)/python -m dnsrace.cli.demo
 
 bench: setup
 	$(BIN)/python -m bench

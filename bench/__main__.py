@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from bench import check, convergence, freerun, records
-from dnsrace.controlplane import lab
+from dnsrace.lab import local as lab
 
 
 def main() -> int:

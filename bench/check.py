@@ -20,12 +20,12 @@ from pathlib import Path
 
 from dnsrace.check.explorer import Config, Result, explore
 from dnsrace.check.schedules import ScheduleConfig, run_many
-from dnsrace.core.protocol import Protocol
+from dnsrace.core.protocol import Variant
 
 ATOMIC_MODEL = "16ce241"  # the last commit whose checker stepped whole protocol steps
 SEEDS = 1000
 BUDGET = float(os.environ.get("BENCH_CHECK_SECONDS", "300"))  # per run of the request model
-G, U = Protocol.GUARDED, Protocol.UNGUARDED
+G, U = Variant.GUARDED, Variant.UNGUARDED
 # growing configurations for "the largest each completes within the budget"
 LADDER = [(2, 3), (2, 4), (3, 3), (2, 5), (3, 4), (3, 5), (3, 6), (4, 5), (4, 6)]
 MAX_STATES = 20_000_000  # the budget in seconds ends a run first on this machine
@@ -64,8 +64,8 @@ def atomic(protocol: str) -> dict[str, object] | None:
             tar.extractall(tmp, filter="data")
         code = (
             "import json; from dnsrace.check.explorer import Config, explore; "
-            "from dnsrace.core.protocol import Protocol; "
-            f"print(json.dumps(explore(Config(Protocol('{protocol}'), 3, 5, 1)).as_json()))"
+            "from dnsrace.core.protocol import Variant; "
+            f"print(json.dumps(explore(Config(Variant('{protocol}'), 3, 5, 1)).as_json()))"
         )
         env = {**os.environ, "PYTHONPATH": str(Path(tmp) / "operator")}
         out = subprocess.run(

@@ -9,10 +9,10 @@ from typing import Any
 
 from kubernetes import client
 
-from dnsrace import kube
-from dnsrace.controlplane import lab
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, newest
-from dnsrace.probe import resolve
+from dnsrace.lab import local as lab
+from dnsrace.scenarios.probe import resolve
+from dnsrace.stores import kube
 from dnsrace.stores.plans import KubePlanStore
 from dnsrace.stores.records import EtcdRecordStore
 

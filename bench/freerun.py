@@ -15,8 +15,8 @@ import yaml
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-from dnsrace import kube
-from dnsrace.controlplane import lab
+from dnsrace.lab import local as lab
+from dnsrace.stores import kube
 
 NS = "dnsrace"
 RUNS = int(os.environ.get("BENCH_FREE_RUNS", "10"))

@@ -20,9 +20,9 @@ from typing import Any
 from kubernetes import client, config
 
 from bench.freerun import run_once
-from dnsrace import kube
-from dnsrace.controlplane import lab
 from dnsrace.core.plans import DEFAULT_ENDPOINTS
+from dnsrace.lab import local as lab
+from dnsrace.stores import kube
 
 SECONDS = float(os.environ.get("SOAK_SECONDS", "600"))
 PHASE = float(os.environ.get("SOAK_PHASE_SECONDS", "20"))

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from kubernetes import client, config
 
-from dnsrace import labobjects, versions
-from dnsrace.controlplane import identities, lab, processes
 from dnsrace.core.plans import DEFAULT_ENDPOINTS
 from dnsrace.core.records import skydns_dir
-from dnsrace.labcontrol import LabControl, wait_for
+from dnsrace.lab import identities, processes, versions
+from dnsrace.lab import local as lab
+from dnsrace.lab import objects as labobjects
+from dnsrace.scenarios.control import LabControl, wait_for
 from dnsrace.stores.records import EtcdRecordStore
 
 

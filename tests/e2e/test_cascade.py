@@ -13,8 +13,8 @@ import pytest
 import yaml
 from kubernetes import client
 
-from dnsrace.controlplane import lab
-from dnsrace.report import write_report
+from dnsrace.cli.report import write_report
+from dnsrace.lab import local as lab
 from tests.conftest import Kubectl, wait_for
 from tests.e2e.test_scenarios import NS, SCENARIOS, apply_and_wait, condition, status_of
 

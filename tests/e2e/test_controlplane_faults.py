@@ -14,7 +14,7 @@ import pytest
 import yaml
 from kubernetes import client
 
-from dnsrace.controlplane import lab
+from dnsrace.lab import local as lab
 from dnsrace.stores.records import EtcdRecordStore
 from tests.conftest import Kubectl, wait_for
 from tests.e2e.test_scenarios import NS, condition, status_of

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from dnsrace.controlplane import lab
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGIONAL_ENDPOINT
-from dnsrace.labcontrol import LabControl
+from dnsrace.lab import local as lab
+from dnsrace.scenarios.control import LabControl
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration

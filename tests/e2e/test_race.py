@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from dnsrace import runcmd
-from dnsrace.controlplane import lab
+from dnsrace.cli import run as runcmd
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGIONAL_ENDPOINT
-from dnsrace.labcontrol import LabControl
-from dnsrace.probe import resolve
-from dnsrace.repair import repair
+from dnsrace.lab import local as lab
+from dnsrace.scenarios.control import LabControl
+from dnsrace.scenarios.probe import resolve
+from dnsrace.scenarios.repair import repair
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration

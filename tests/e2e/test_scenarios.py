@@ -15,7 +15,7 @@ import pytest
 import yaml
 from kubernetes import client
 
-from dnsrace.controlplane import lab
+from dnsrace.lab import local as lab
 from tests.conftest import Kubectl, wait_for
 
 pytestmark = pytest.mark.integration

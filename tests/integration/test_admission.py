@@ -12,11 +12,11 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from dnsrace.allocation import create_next_plan
-from dnsrace.controlplane import lab
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGION, Plan, plan_name
 from dnsrace.core.records import Target
-from dnsrace.labcontrol import LabControl
+from dnsrace.lab import local as lab
+from dnsrace.scenarios.control import LabControl
+from dnsrace.stores.allocation import create_next_plan
 from dnsrace.stores.plans import KubePlanStore, plan_object
 
 pytestmark = pytest.mark.integration

@@ -10,8 +10,8 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from dnsrace.controlplane import lab
 from dnsrace.core.records import EndpointRecord, Target
+from dnsrace.lab import local as lab
 from dnsrace.stores.records import EtcdRecordStore
 from tests.conftest import Kubectl
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from dnsrace.controlplane import lab
 from dnsrace.core.records import EndpointRecord, Target
-from dnsrace.probe import resolve
+from dnsrace.lab import local as lab
+from dnsrace.scenarios.probe import resolve
 from dnsrace.stores.records import EtcdRecordStore
 
 pytestmark = pytest.mark.integration

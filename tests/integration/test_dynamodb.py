@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from dnsrace.controlplane import lab
 from dnsrace.core.records import EndpointRecord, Target
+from dnsrace.lab import local as lab
 from dnsrace.stores.records import EtcdRecordStore
 from mockaws.dynamo import DnsFailure, DynamoConnection, ensure_table, parse_server
 from mockaws.settings import DynamoClientSettings

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import secrets
 
-from dnsrace import history
-from dnsrace.controlplane import lab
 from dnsrace.core.records import EndpointRecord, Target
 from dnsrace.core.requests import ClearKeys, WriteEndpoint
-from dnsrace.oracle import PlanPoll
+from dnsrace.lab import local as lab
+from dnsrace.scenarios import history
+from dnsrace.scenarios.oracle import PlanPoll
 from dnsrace.stores.etcd import EtcdClient
 from dnsrace.stores.records import RecordStore
 

@@ -2,8 +2,8 @@
 runs it on a kind cluster): the manifests pass a server-side dry-run under Pod Security
 "restricted"; the lab CoreDNS's Corefile serves the record store; each mock-service pod's
 command starts and passes its probe; every component's ServiceAccount has the verbs of
-dnsrace.permissions and nothing more (SubjectAccessReview, `kubectl auth can-i`); and the
-operators, running under their own ServiceAccount tokens (controlplane.identities), do their
+dnsrace.lab.permissions and nothing more (SubjectAccessReview, `kubectl auth can-i`); and the
+operators, running under their own ServiceAccount tokens (dnsrace.lab.identities), do their
 work and a race Scenario to its verdict without a single refused request."""
 
 from __future__ import annotations
@@ -22,27 +22,29 @@ import pytest
 import yaml
 from kubernetes import client
 
-from dnsrace import labobjects, permissions, versions
-from dnsrace.controlplane import identities, lab, processes
-from dnsrace.controlplane.supervisor import MOCK_SERVICES
+from dnsrace.core.names import NAMESPACE
 from dnsrace.core.plans import newest
 from dnsrace.core.records import EndpointRecord, Target
-from dnsrace.labcontrol import wait_for
-from dnsrace.probe import resolve
+from dnsrace.lab import identities, permissions, processes, versions
+from dnsrace.lab import local as lab
+from dnsrace.lab import objects as labobjects
+from dnsrace.lab.supervisor import MOCK_SERVICES
+from dnsrace.scenarios.control import wait_for
+from dnsrace.scenarios.probe import resolve
 from dnsrace.stores.plans import KubePlanStore
 from dnsrace.stores.records import EtcdRecordStore
 from tests.conftest import Kubectl
 
 pytestmark = pytest.mark.integration
-NS = permissions.NAMESPACE
+NS = NAMESPACE
 MANIFESTS = versions.REPO_ROOT / "manifests"
 SCENARIOS = versions.REPO_ROOT / "scenarios"
 OPERATORS = {
-    "planner": "dnsrace.planner",
-    "enactor-a": "dnsrace.enactor",
-    "enactor-b": "dnsrace.enactor",
-    "enactor-c": "dnsrace.enactor",
-    "scenario-controller": "dnsrace.scenario",
+    "planner": "dnsrace.operators.planner",
+    "enactor-a": "dnsrace.operators.enactor",
+    "enactor-b": "dnsrace.operators.enactor",
+    "enactor-c": "dnsrace.operators.enactor",
+    "scenario-controller": "dnsrace.operators.scenario_controller",
 }
 VERBS = ("get", "list", "watch", "create", "update", "patch", "delete", "deletecollection")
 # What the checks ask about: every lab kind and its status, and the core, RBAC and workload
@@ -263,7 +265,7 @@ def test_each_service_account_has_its_declared_verbs_and_nothing_more(
     identities_applied: dict[str, Path], api: client.ApiClient
 ) -> None:
     """Every (resource, verb) of the universe, per component, answered by the API server: allowed
-    exactly when the table of dnsrace.permissions grants it (resourceNames included)."""
+    exactly when the table of dnsrace.lab.permissions grants it (resourceNames included)."""
     wrong = []
     for component in permissions.COMPONENTS:
         granted = permissions.grants(component)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from dnsrace.controlplane import lab, processes
+from dnsrace.lab import local as lab
+from dnsrace.lab import processes
 from tests.conftest import dnsrace
 
 pytestmark = pytest.mark.integration

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from dnsrace.controlplane import lab
 from dnsrace.core.records import RETIRED_ROOT, EndpointRecord, Observed, Target
 from dnsrace.core.requests import ClearKeys, WriteEndpoint, WriteResult
+from dnsrace.lab import local as lab
 from dnsrace.stores.etcd import Delete, EtcdClient, EtcdError, Put
 from dnsrace.stores.memetcd import MemoryEtcd
 from dnsrace.stores.records import KV, RecordStore

@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dnsrace.controlplane import identities, lab, processes
+from dnsrace.core.names import NAMESPACE
+from dnsrace.lab import identities, processes
+from dnsrace.lab import local as lab
 
 UID = 65532
 
@@ -29,12 +31,12 @@ UID = 65532
 CHILD = textwrap.dedent(
     f"""
     import os
-    import dnsrace.enactor
+    import dnsrace.operators.enactor
     os.setgroups([])
     os.setgid({UID})
     os.setuid({UID})
     assert os.getuid() == {UID}
-    dnsrace.enactor.main()
+    dnsrace.operators.enactor.main()
     """
 )
 
@@ -75,7 +77,7 @@ def test_operator_starts_under_a_numeric_user_without_passwd_entry(
         **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"},
         "HOME": "/tmp",
         "KUBECONFIG": str(kubeconfig),
-        "DNSRACE_NAMESPACE": lab.NAMESPACE,
+        "DNSRACE_NAMESPACE": NAMESPACE,
         "DNSRACE_RECORD_STORE": local_lab.record_store,
         # an identity with no Enactor object: it watches plans and never acts
         "DNSRACE_ENACTOR_ID": "numeric-user-probe",

@@ -11,7 +11,7 @@ from kubernetes import client
 
 from dnsrace.core.plans import Plan, plan_name
 from dnsrace.core.records import Target
-from dnsrace.labcontrol import wait_for
+from dnsrace.scenarios.control import wait_for
 from dnsrace.stores.plans import CachedPlanStore, KubePlanStore
 from dnsrace.stores.planwatch import KubePlanSource, PlanWatch
 

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from dnsrace import labobjects
-from dnsrace.allocation import create_next_plan
-from dnsrace.controlplane import lab
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, Plan, newest
 from dnsrace.core.records import Target
-from dnsrace.probe import resolve
+from dnsrace.lab import local as lab
+from dnsrace.lab import objects as labobjects
+from dnsrace.scenarios.probe import resolve
+from dnsrace.stores.allocation import create_next_plan
 from dnsrace.stores.plans import KubePlanStore
 from dnsrace.stores.records import EtcdRecordStore
 from tests.conftest import set_health, wait_for

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from dnsrace import versions
+from dnsrace.lab import versions
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "scenarios"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dnsrace.cascade import check_figures, figures, invariant_results
+from dnsrace.scenarios.cascade import check_figures, figures, invariant_results
 
 
 def row(t: float, addrs: int, **services: dict[str, Any]) -> dict[str, Any]:

@@ -16,9 +16,9 @@ from dnsrace.check.explore_cli import render
 from dnsrace.check.explorer import Config, explore
 from dnsrace.check.schedules import ScheduleConfig, run_many, simulate
 from dnsrace.core.plans import DEFAULT_ENDPOINTS
-from dnsrace.core.protocol import Protocol
+from dnsrace.core.protocol import Variant
 
-G, U = Protocol.GUARDED, Protocol.UNGUARDED
+G, U = Variant.GUARDED, Variant.UNGUARDED
 REGIONAL = DEFAULT_ENDPOINTS[0]
 
 # The first fix's counterexample, as `dnsrace check --protocol guarded-v1 --first` prints it:
@@ -65,7 +65,7 @@ def test_unguarded_reads_and_writes_are_separate_requests(
 
 
 def test_first_fix_is_defeated_by_a_lagging_view() -> None:
-    result = explore(Config((Protocol.GUARDED_V1,) * 3, plans=5, keep=1), stop_at_first=True)
+    result = explore(Config((Variant.GUARDED_V1,) * 3, plans=5, keep=1), stop_at_first=True)
     assert [v.invariant for v in result.violations] == ["I2"]
     text = render(result)
     assert LAG_COUNTEREXAMPLE in text, text
@@ -104,7 +104,7 @@ def test_an_unguarded_peer_still_breaks_a_guarded_lab() -> None:
 
 
 def test_guarding_cleanup_alone_is_not_enough() -> None:
-    result = explore(Config((Protocol.CLEANUP_ONLY,) * 2, plans=3, keep=1))
+    result = explore(Config((Variant.CLEANUP_ONLY,) * 2, plans=3, keep=1))
     assert result.complete
     assert "I2" in {v.invariant for v in result.violations}
     assert "I1" not in {v.invariant for v in result.violations}

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dnsrace import cli
-from dnsrace.controlplane.lab import ComponentState, LabState
+from dnsrace.cli import main as cli
+from dnsrace.lab.local import ComponentState, LabState
 
 SCENARIO = "apiVersion: dnsrace.io/v1alpha1\nkind: Scenario\nmetadata: {name: s}\nspec: {}\n"
 

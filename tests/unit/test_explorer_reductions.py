@@ -20,16 +20,16 @@ from dnsrace.check.explorer import (
     violations_between,
 )
 from dnsrace.core.plans import DEFAULT_ENDPOINTS
-from dnsrace.core.protocol import Enactor, EnactorState, Protocol, local_step, move
+from dnsrace.core.protocol import Enactor, EnactorState, Variant, local_step, move
 from dnsrace.core.records import Observed
 from dnsrace.stores.etcd import KeyValue
 from dnsrace.stores.memetcd import MemoryEtcd
 from dnsrace.stores.plans import MemoryPlanStore, view_at
 from dnsrace.stores.records import MemoryRecordStore, executor
 
-G, U, V, C = Protocol.GUARDED, Protocol.UNGUARDED, Protocol.GUARDED_V1, Protocol.CLEANUP_ONLY
+G, U, V, C = Variant.GUARDED, Variant.UNGUARDED, Variant.GUARDED_V1, Variant.CLEANUP_ONLY
 Store = tuple[tuple[bytes, bytes], ...]
-Seen = set[tuple[Store, frozenset[int], tuple[tuple[Protocol, EnactorState], ...]]]
+Seen = set[tuple[Store, frozenset[int], tuple[tuple[Variant, EnactorState], ...]]]
 
 
 def plain(state: EnactorState) -> EnactorState:
@@ -53,8 +53,8 @@ def plain(state: EnactorState) -> EnactorState:
 
 
 def enactors_of(
-    pairs: list[tuple[Protocol, EnactorState]],
-) -> tuple[tuple[Protocol, EnactorState], ...]:
+    pairs: list[tuple[Variant, EnactorState]],
+) -> tuple[tuple[Variant, EnactorState], ...]:
     return tuple(sorted(((p, plain(s)) for p, s in pairs), key=repr))
 
 

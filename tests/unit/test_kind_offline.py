@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from dnsrace import versions
+from dnsrace.lab import versions
 
 ROOT = versions.REPO_ROOT
 

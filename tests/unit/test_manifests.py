@@ -1,7 +1,7 @@
 """The kind manifests as kustomize renders them (`kubectl kustomize manifests/`, no server): every
 pod hardened, probed and bounded; every process given what the local supervisor gives it; the
 fixed addresses, zones, versions and standing objects agreeing with the code that defines them
-for the local lab (labobjects, permissions, versions.env, kind-config.yaml)."""
+for the local lab (lab.objects, lab.permissions, versions.env, kind-config.yaml)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from typing import Any
 import pytest
 import yaml
 
-from dnsrace import labobjects, permissions, versions
-from dnsrace.controlplane.lab import DNS_ZONES
-from dnsrace.controlplane.supervisor import MOCK_SERVICES
+from dnsrace.core.names import NAMESPACE
+from dnsrace.lab import objects as labobjects
+from dnsrace.lab import permissions, versions
+from dnsrace.lab.local import DNS_ZONES
+from dnsrace.lab.supervisor import MOCK_SERVICES
 
 ROOT = versions.REPO_ROOT
 PY_IMAGE = "dnsrace:dev"
@@ -108,9 +110,9 @@ def test_operators_get_what_the_local_supervisor_gives_them(
 ) -> None:
     deployments = of_kind(rendered, "Deployment")
     modules = {
-        "planner": "dnsrace.planner",
-        **{f"enactor-{i}": "dnsrace.enactor" for i in labobjects.ENACTORS},
-        "scenario-controller": "dnsrace.scenario",
+        "planner": "dnsrace.operators.planner",
+        **{f"enactor-{i}": "dnsrace.operators.enactor" for i in labobjects.ENACTORS},
+        "scenario-controller": "dnsrace.operators.scenario_controller",
     }
     for name, module in modules.items():
         c = container(deployments[name])
@@ -164,7 +166,7 @@ def test_standing_objects_equal_the_local_labs_with_kind_addresses(
     ]
     lab = [d for d in rendered if d["apiVersion"] == labobjects.API_VERSION]
     for d in lab:
-        assert d["metadata"].pop("namespace") == permissions.NAMESPACE
+        assert d["metadata"].pop("namespace") == NAMESPACE
         d["metadata"].pop("labels")
     key = lambda d: (d["kind"], d["metadata"]["name"])  # noqa: E731
     assert sorted(lab, key=key) == sorted(expected, key=key)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 
-from dnsrace.history import PlanPolls
-from dnsrace.oracle import KeyChange, PlanPoll, check, deletion_bounds, endpoint_of
+from dnsrace.scenarios.history import PlanPolls
+from dnsrace.scenarios.oracle import KeyChange, PlanPoll, check, deletion_bounds, endpoint_of
 
 REGIONAL = "dynamodb.us-east-1.amazonaws.com"
 ACCOUNT = "account.ddb.us-east-1.amazonaws.com"

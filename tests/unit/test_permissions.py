@@ -1,5 +1,5 @@
 """The declared permission table and the RBAC manifests made from it: the committed YAML is
-exactly what `python -m dnsrace.permissions --write manifests/rbac` writes, and the table itself
+exactly what `python -m dnsrace.lab.permissions --write manifests/rbac` writes, and the table itself
 holds no wildcard, no secret, no pod and no RBAC power."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from dnsrace import permissions, versions
-from dnsrace.controlplane import identities
+from dnsrace.core.names import ENACTORS
+from dnsrace.lab import identities, permissions, versions
 
 RBAC_DIR = versions.REPO_ROOT / "manifests" / "rbac"
 
@@ -53,7 +53,7 @@ def test_who_calls_the_api() -> None:
 
 
 def test_enactors_write_only_their_own_object() -> None:
-    for ident in permissions.ENACTOR_IDS:
+    for ident in ENACTORS:
         own = {g for g in permissions.grants(f"enactor-{ident}") if g[1].startswith("enactors")}
         writes = {g for g in own if g[2] not in ("get", "list", "watch")}
         assert writes == {

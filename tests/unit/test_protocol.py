@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGIONAL_ENDPOINT, Plan, plan_name
-from dnsrace.core.protocol import Enactor, EnactorState, Event, Pc, Protocol, move, run_to_idle
+from dnsrace.core.protocol import Enactor, EnactorState, Event, Pc, Variant, move, run_to_idle
 from dnsrace.core.records import EndpointRecord, Target
 from dnsrace.core.requests import ReadEndpoint, WriteEndpoint
 from dnsrace.stores.plans import MemoryPlanStore, view_at
@@ -48,7 +48,7 @@ def test_three_enactors_converge_on_the_newest_plan() -> None:
     for gen in range(1, 4):
         lab.plans.add(make_plan(gen))
     for ident in "abc":
-        lab.idle(Enactor(ident, Protocol.UNGUARDED, keep=5), EnactorState())
+        lab.idle(Enactor(ident, Variant.UNGUARDED, keep=5), EnactorState())
     for name in DEFAULT_ENDPOINTS:
         seen = lab.records.read(name)
         assert seen.record is not None
@@ -57,7 +57,7 @@ def test_three_enactors_converge_on_the_newest_plan() -> None:
 
 
 def test_cleanup_keeps_the_newest_keep_generations() -> None:
-    for protocol in Protocol:
+    for protocol in Variant:
         lab = Lab()
         for gen in range(1, 11):
             lab.plans.add(make_plan(gen))
@@ -70,7 +70,7 @@ def test_cleanup_keeps_the_newest_keep_generations() -> None:
 def test_every_move_sends_at_most_one_request() -> None:
     lab = Lab()
     lab.plans.add(make_plan(1))
-    enactor, state = Enactor("a", Protocol.GUARDED, keep=1), EnactorState()
+    enactor, state = Enactor("a", Variant.GUARDED, keep=1), EnactorState()
     sent = []
     for _ in range(20):
         chosen = enactor.decide(state, lab.plans.list())
@@ -84,7 +84,7 @@ def test_every_move_sends_at_most_one_request() -> None:
     assert sent == ["ReadEndpoint", "WriteEndpoint"] * len(DEFAULT_ENDPOINTS)
 
 
-def _race(protocol: Protocol) -> tuple[Lab, list[str]]:
+def _race(protocol: Variant) -> tuple[Lab, list[str]]:
     """The incident's interleaving, move by move: a picks g1 and reads the regional endpoint,
     then stalls; the planner goes on to g5; b applies g5 everywhere; a writes g1 on the regional
     endpoint; b's clean-up runs; a finishes."""
@@ -111,7 +111,7 @@ def _race(protocol: Protocol) -> tuple[Lab, list[str]]:
 
 
 def test_unguarded_race_empties_the_regional_endpoint_and_it_stays_empty() -> None:
-    lab, log = _race(Protocol.UNGUARDED)
+    lab, log = _race(Variant.UNGUARDED)
     regional = lab.records.read(REGIONAL_ENDPOINT)
     assert regional.empty
     assert regional.record is not None
@@ -120,13 +120,13 @@ def test_unguarded_race_empties_the_regional_endpoint_and_it_stays_empty() -> No
     assert any("deletes plan us-east-1-g000001; it is ACTIVE on" in line for line in log)
     # a newer plan does not repair it: the active plan is gone, the endpoint is stuck
     lab.plans.add(make_plan(6))
-    _, events = lab.idle(Enactor("c", Protocol.UNGUARDED, keep=2), EnactorState())
+    _, events = lab.idle(Enactor("c", Variant.UNGUARDED, keep=2), EnactorState())
     assert lab.records.read(REGIONAL_ENDPOINT).empty
     assert any(e.kind == "stuck" and e.endpoint == REGIONAL_ENDPOINT for e in events)
 
 
 def test_guarded_race_refuses_the_stale_write_by_cas() -> None:
-    lab, log = _race(Protocol.GUARDED)
+    lab, log = _race(Variant.GUARDED)
     for name in DEFAULT_ENDPOINTS:
         seen = lab.records.read(name)
         assert not seen.empty
@@ -139,10 +139,10 @@ def test_guarded_race_refuses_the_stale_write_by_cas() -> None:
 
 
 def test_guarded_enactor_repairs_an_empty_endpoint() -> None:
-    lab, _ = _race(Protocol.UNGUARDED)
+    lab, _ = _race(Variant.UNGUARDED)
     assert lab.records.read(REGIONAL_ENDPOINT).empty
     lab.plans.add(make_plan(6))
-    _, events = lab.idle(Enactor("c", Protocol.GUARDED, keep=2), EnactorState(last_applied=5))
+    _, events = lab.idle(Enactor("c", Variant.GUARDED, keep=2), EnactorState(last_applied=5))
     assert any(e.kind == "repaired" and e.endpoint == REGIONAL_ENDPOINT for e in events)
     seen = lab.records.read(REGIONAL_ENDPOINT)
     assert not seen.empty
@@ -151,7 +151,7 @@ def test_guarded_enactor_repairs_an_empty_endpoint() -> None:
 
 
 def test_guarded_cleanup_spares_a_plan_in_use_unguarded_deletes_it() -> None:
-    for protocol, survives in ((Protocol.GUARDED, True), (Protocol.UNGUARDED, False)):
+    for protocol, survives in ((Variant.GUARDED, True), (Variant.UNGUARDED, False)):
         lab = Lab()
         for gen in range(1, 6):
             lab.plans.add(make_plan(gen))
@@ -166,7 +166,7 @@ def test_guarded_cleanup_spares_a_plan_in_use_unguarded_deletes_it() -> None:
         assert lab.records.read(other).empty is not survives
 
 
-def _lagging_view_repair(protocol: Protocol) -> tuple[Lab, list[Event]]:
+def _lagging_view_repair(protocol: Variant) -> tuple[Lab, list[Event]]:
     """b writes g3 on the regional endpoint; a, whose view has not yet been delivered g3, picks
     g2 and finds the endpoint's plan unknown to it."""
     lab = Lab()
@@ -186,7 +186,7 @@ def _lagging_view_repair(protocol: Protocol) -> tuple[Lab, list[Event]]:
 
 
 def test_first_fix_repairs_back_to_an_older_plan_under_a_lagging_view() -> None:
-    lab, events = _lagging_view_repair(Protocol.GUARDED_V1)
+    lab, events = _lagging_view_repair(Variant.GUARDED_V1)
     record = lab.records.read(REGIONAL_ENDPOINT).record
     assert record is not None
     assert record.generation == 2  # went down from g3: I2 broken
@@ -197,7 +197,7 @@ def test_first_fix_repairs_back_to_an_older_plan_under_a_lagging_view() -> None:
 
 
 def test_the_fix_is_not_misled_by_a_lagging_view() -> None:
-    lab, events = _lagging_view_repair(Protocol.GUARDED)
+    lab, events = _lagging_view_repair(Variant.GUARDED)
     record = lab.records.read(REGIONAL_ENDPOINT).record
     assert record is not None
     assert record.generation == 3

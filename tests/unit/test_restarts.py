@@ -4,7 +4,7 @@ times out counted as a crash, a hold that is not a crash."""
 
 from __future__ import annotations
 
-from dnsrace.controlplane.restarts import ChildLife, Phase, RestartPolicy
+from dnsrace.lab.restarts import ChildLife, Phase, RestartPolicy
 
 POLICY = RestartPolicy(base=0.5, cap=4.0, healthy_after=30.0)
 

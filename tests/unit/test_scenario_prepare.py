@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dnsrace.scenario_engine import ScenarioInvalid, prepare
+from dnsrace.scenarios.engine import ScenarioInvalid, prepare
 
 
 def spec(**more: object) -> dict[str, object]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from dnsrace import versions
+from dnsrace.lab import versions
 
 
 def test_versions_file_pins_every_component() -> None:

@@ -11,19 +11,19 @@ from dnsrace.check.explorer import Config, Result, explore
 from dnsrace.check.export import NotExportable, scenario_yaml
 from dnsrace.check.schedules import ScheduleConfig, run_many
 from dnsrace.core.plans import DEFAULT_ENDPOINTS
-from dnsrace.core.protocol import Protocol
+from dnsrace.core.protocol import Variant
 
 
 class CheckUsageError(ValueError):
     pass
 
 
-def protocols_from(text: str, enactors: int) -> tuple[Protocol, ...]:
+def protocols_from(text: str, enactors: int) -> tuple[Variant, ...]:
     """`guarded` (every enactor) or `guarded,guarded,unguarded` (one per enactor)."""
     names = [t.strip() for t in text.split(",")]
-    known = ", ".join(p.value for p in Protocol)
+    known = ", ".join(p.value for p in Variant)
     try:
-        protocols = tuple(Protocol(n) for n in names)
+        protocols = tuple(Variant(n) for n in names)
     except ValueError:
         raise CheckUsageError(f"--protocol: each must be one of {known}, not {text!r}") from None
     if len(protocols) == 1:
@@ -115,7 +115,7 @@ def run_random(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from dnsrace.controlplane.lab import LabError
+    from dnsrace.lab.local import LabError
 
     try:
         config = config_from(args)

@@ -56,8 +56,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 
-from dnsrace.core.plans import DEFAULT_ENDPOINTS, Plan, plan_name
-from dnsrace.core.protocol import Enactor, EnactorState, Protocol, local_step, move
+from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGION, Plan, plan_name
+from dnsrace.core.protocol import Enactor, EnactorState, Variant, local_step, move
 from dnsrace.core.records import (
     META_ROOT,
     Observed,
@@ -85,7 +85,7 @@ KVKey = tuple[bytes, bytes, int, int]  # key, value, mod revision, create revisi
 
 @dataclass(frozen=True)
 class Config:
-    protocols: tuple[Protocol, ...]  # one per enactor
+    protocols: tuple[Variant, ...]  # one per enactor
     plans: int = 5
     keep: int = 1
     endpoints: tuple[str, ...] = DEFAULT_ENDPOINTS[:2]
@@ -211,7 +211,7 @@ class World:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.protocols: tuple[Protocol, ...] = tuple(sorted(set(config.protocols)))
+        self.protocols: tuple[Variant, ...] = tuple(sorted(set(config.protocols)))
         self.enactors = [Enactor("x", p, config.keep) for p in self.protocols]
         self.actors: list[tuple[int, EnactorState]] = []
         self._actor_ids: dict[tuple[int, EnactorState], int] = {}
@@ -236,7 +236,7 @@ class World:
 
     @cache  # noqa: B019 - a World lives as long as one exploration
     def plan(self, generation: int) -> Plan:
-        name = plan_name("us-east-1", generation)
+        name = plan_name(REGION, generation)
         return Plan(name, generation, self.config.endpoints_of(generation), POOL, f"uid-{name}")
 
     # interning ------------------------------------------------------------------------------
@@ -487,7 +487,7 @@ class World:
         key = (before[2], after[2], self._alive[after[1]])
         found = self._violations.get(key)
         if found is None:
-            alive = {plan_name("us-east-1", g) for g in self.views[key[2]]}
+            alive = {plan_name(REGION, g) for g in self.views[key[2]]}
             found = self._violations[key] = violations_between(
                 self.endpoint_states(before), self.endpoint_states(after), alive
             )

@@ -5,8 +5,8 @@ move did."""
 
 from __future__ import annotations
 
-from dnsrace import labobjects
 from dnsrace.check.explorer import ENACTOR_NAMES, Config, Violation
+from dnsrace.lab import objects as labobjects
 
 # What each invariant's violation looks like in a live verdict.
 EXPECT = {

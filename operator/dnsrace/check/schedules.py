@@ -19,7 +19,7 @@ from dnsrace.check.explorer import (
 )
 from dnsrace.core.faults import POINTS, Fault, due
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGIONAL_ENDPOINT
-from dnsrace.core.protocol import Enactor, EnactorState, Event, Pc, Protocol, move
+from dnsrace.core.protocol import Enactor, EnactorState, Event, Pc, Variant, move
 from dnsrace.stores.memetcd import MemoryEtcd
 from dnsrace.stores.plans import MemoryPlanStore
 from dnsrace.stores.records import MemoryRecordStore, executor
@@ -27,7 +27,7 @@ from dnsrace.stores.records import MemoryRecordStore, executor
 
 @dataclass(frozen=True)
 class ScheduleConfig:
-    protocol: Protocol
+    protocol: Variant
     enactors: int = 3
     plans: int = 10
     keep: int = 2

@@ -17,6 +17,10 @@ DEFAULT_ENDPOINTS = (
     "dynamodb.us-east-1.api.aws",  # dual-stack (the IPv6 endpoint's name)
     "111122223333.ddb.us-east-1.amazonaws.com",  # account-specific
 )
+# How the lab's pages and progress lines name them.
+ENDPOINT_LABELS = dict(
+    zip(DEFAULT_ENDPOINTS, ("regional", "FIPS", "dual-stack", "account"), strict=True)
+)
 
 
 @dataclass(frozen=True)

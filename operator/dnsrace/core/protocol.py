@@ -5,7 +5,7 @@ store request (`dnsrace.core.requests`), so the checker interleaves enactors exa
 live enactors can be interleaved; `decide` reads the view at most once per move, and `absorb`
 never reads it, so a view that changes between requests is modelled too.
 
-Protocols (`Protocol`):
+Protocols (`Variant`):
 
 - UNGUARDED (faithful to the incident): freshness is checked once, at the pick (newer than what
   this enactor applied and than the first endpoint); each endpoint is read, then written
@@ -49,7 +49,9 @@ from dnsrace.core.requests import (
 )
 
 
-class Protocol(StrEnum):
+class Variant(StrEnum):
+    """Which protocol an enactor runs (its spec.protocol)."""
+
     UNGUARDED = "unguarded"
     GUARDED = "guarded"
     GUARDED_V1 = "guarded-v1"
@@ -57,7 +59,7 @@ class Protocol(StrEnum):
 
     @property
     def cas_writes(self) -> bool:
-        return self in (Protocol.GUARDED, Protocol.GUARDED_V1)
+        return self in (Variant.GUARDED, Variant.GUARDED_V1)
 
 
 class Pc(StrEnum):
@@ -184,7 +186,7 @@ class Enactor:
     """One enactor's identity and settings; `decide` and `absorb` are its protocol."""
 
     ident: str
-    protocol: Protocol
+    protocol: Variant
     keep: int
 
     # -- the two halves of a move -----------------------------------------------------------
@@ -192,7 +194,7 @@ class Enactor:
         """Whether the next `decide` from `state` reads the plan view."""
         if state.pc in (Pc.IDLE, Pc.CLEANUP):
             return True
-        return state.pc is Pc.WRITING and self.protocol is not Protocol.GUARDED
+        return state.pc is Pc.WRITING and self.protocol is not Variant.GUARDED
 
     def decide(self, state: EnactorState, view: Sequence[Plan]) -> Move:
         """Local decisions up to the next request, reading `view` at most once. A move also
@@ -279,7 +281,7 @@ class Enactor:
         assert seen is not None
         current = seen.record
         name = seen.name
-        if self.protocol is Protocol.GUARDED:
+        if self.protocol is Variant.GUARDED:
             if current is not None and (
                 current.generation > plan.generation
                 or (current.generation == plan.generation and not seen.empty)
@@ -296,7 +298,7 @@ class Enactor:
             request = WriteEndpoint(record_of(plan, name, self.ident), seen, True, True, intent)
             return state, [], request
         alive = {p.name: p for p in view}
-        if self.protocol is not Protocol.GUARDED_V1:
+        if self.protocol is not Variant.GUARDED_V1:
             if current is not None and current.plan not in alive:
                 # The applied plan is gone (as far as this enactor knows): the delta cannot be
                 # computed and the endpoint is left as it is, as the incident's record was.
@@ -327,8 +329,8 @@ class Enactor:
             plan, action, _ = state.todo[0]
             if action == "retire":
                 return state, [], RetirePlan(plan.name, state.snapshot)
-            return state, [], DeletePlan(plan, precondition=self.protocol is not Protocol.UNGUARDED)
-        if state.deleted and self.protocol is Protocol.UNGUARDED:
+            return state, [], DeletePlan(plan, precondition=self.protocol is not Variant.UNGUARDED)
+        if state.deleted and self.protocol is Variant.UNGUARDED:
             return replace(state, pc=Pc.CLEARING), [], ReadAll()
         return self._finish(state)
 
@@ -353,7 +355,7 @@ class Enactor:
         for name in plan.endpoints:
             obs = response.observed(name)
             rec = obs.record
-            if self.protocol is Protocol.GUARDED_V1:
+            if self.protocol is Variant.GUARDED_V1:
                 behind = (
                     rec is None
                     or obs.empty
@@ -402,16 +404,16 @@ class Enactor:
         for obs in snap.records:
             if obs.record is None:
                 continue
-            if self.protocol is Protocol.GUARDED or not obs.empty:
+            if self.protocol is Variant.GUARDED or not obs.empty:
                 users.setdefault(obs.record.plan, []).append(obs.name)
         todo: list[tuple[Plan, str, tuple[str, ...]]] = []
         for plan, _, _ in state.todo:
             in_use = tuple(sorted(users.get(plan.name, ())))
-            if self.protocol is Protocol.UNGUARDED:
+            if self.protocol is Variant.UNGUARDED:
                 todo.append((plan, "delete", in_use))
             elif in_use:
                 continue
-            elif self.protocol is Protocol.GUARDED and plan.name not in snap.retired:
+            elif self.protocol is Variant.GUARDED and plan.name not in snap.retired:
                 todo.append((plan, "retire", ()))
             else:
                 todo.append((plan, "delete", ()))
@@ -435,7 +437,7 @@ class Enactor:
         assert state.plan is not None
         if response:
             # only unguarded clean-up goes on to clear the keys of the plans it deleted
-            done = (*state.deleted, plan.name) if self.protocol is Protocol.UNGUARDED else ()
+            done = (*state.deleted, plan.name) if self.protocol is Variant.UNGUARDED else ()
             deleted = replace(rest, deleted=done)
             event = Event(
                 "plan-deleted",

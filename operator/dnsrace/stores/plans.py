@@ -13,10 +13,11 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from dnsrace.core.names import API_VERSION, GROUP, VERSION, Plural
 from dnsrace.core.plans import Plan
 from dnsrace.core.records import Target
 
-GROUP, VERSION, PLURAL = "dnsrace.io", "v1alpha1", "dnsplans"
+PLURAL = Plural.DNSPLANS
 
 
 def plan_from_object(obj: Mapping[str, Any]) -> Plan:
@@ -37,7 +38,7 @@ def plan_from_object(obj: Mapping[str, Any]) -> Plan:
 
 def plan_object(plan: Plan, region: str, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
     return {
-        "apiVersion": f"{GROUP}/{VERSION}",
+        "apiVersion": API_VERSION,
         "kind": "DNSPlan",
         "metadata": {"name": plan.name, "labels": dict(labels or {})},
         "spec": {

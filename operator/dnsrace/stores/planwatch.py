@@ -20,7 +20,8 @@ from typing import Any, Protocol
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
-from dnsrace.stores.plans import GROUP, PLURAL, VERSION, CachedPlanStore
+from dnsrace.core.names import GROUP, VERSION
+from dnsrace.stores.plans import PLURAL, CachedPlanStore
 
 LOG = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ retired mark being absent. `RetirePlan` compares every endpoint's metadata over 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Protocol as Interface
+from typing import Protocol
 
 from dnsrace.core.plans import Plan
 from dnsrace.core.protocol import Execute
@@ -59,7 +59,7 @@ from dnsrace.stores.memetcd import MemoryEtcd
 RecordRequest = ReadEndpoint | ReadAll | WriteEndpoint | ClearKeys | RetirePlan
 
 
-class KV(Interface):
+class KV(Protocol):
     def txn(
         self, compare: Sequence[Compare], success: Sequence[Op], failure: Sequence[Op] = ()
     ) -> TxnResult: ...
@@ -208,7 +208,7 @@ class RecordStore:
         self.etcd.delete_prefix(f"{RETIRED_ROOT}/".encode())
 
 
-class PlanDeleter(Interface):
+class PlanDeleter(Protocol):
     def delete(self, plan: Plan, precondition: bool) -> bool: ...
 
 

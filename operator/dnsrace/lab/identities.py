@@ -2,7 +2,7 @@
 ServiceAccount, exactly as its pod does on kind, so every local run exercises the RBAC of
 `manifests/rbac`.
 
-`provision` applies the RBAC objects of `dnsrace.permissions` (the same objects the manifests
+`provision` applies the RBAC objects of `dnsrace.lab.permissions` (the same objects the manifests
 are generated from) as the admin, asks the TokenRequest API for a token per component that calls
 the API, and writes `<state>/kubeconfig-<component>`: the admin kubeconfig's server and CA, and
 that token as the user."""
@@ -18,7 +18,8 @@ import yaml
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-from dnsrace import permissions
+from dnsrace.core.names import NAMESPACE
+from dnsrace.lab import permissions
 
 DEFAULT_TOKEN_SECONDS = 86400  # a day: longer than a lab session; `provision` again to renew
 
@@ -27,7 +28,7 @@ def kubeconfig_path(state_dir: Path, component: str) -> Path:
     return state_dir / f"kubeconfig-{component}"
 
 
-def apply_rbac(api: client.ApiClient, namespace: str = permissions.NAMESPACE) -> None:
+def apply_rbac(api: client.ApiClient, namespace: str = NAMESPACE) -> None:
     """Create every ServiceAccount, Role and RoleBinding of the table, or replace it with the
     table's version when it exists (idempotent: a second lab start changes nothing)."""
     core, rbac = client.CoreV1Api(api), client.RbacAuthorizationV1Api(api)
@@ -52,7 +53,7 @@ def apply_rbac(api: client.ApiClient, namespace: str = permissions.NAMESPACE) ->
 def request_token(
     api: client.ApiClient,
     service_account: str,
-    namespace: str = permissions.NAMESPACE,
+    namespace: str = NAMESPACE,
     seconds: int = DEFAULT_TOKEN_SECONDS,
 ) -> str:
     """A bound token for the ServiceAccount from the TokenRequest API (audience: the API
@@ -90,7 +91,7 @@ def token_kubeconfig(admin: dict[str, Any], user: str, token: str, namespace: st
 def provision(
     admin_kubeconfig: Path,
     state_dir: Path,
-    namespace: str = permissions.NAMESPACE,
+    namespace: str = NAMESPACE,
     seconds: int = DEFAULT_TOKEN_SECONDS,
 ) -> dict[str, Path]:
     """Apply the RBAC objects and write a token kubeconfig per API-calling component.

@@ -17,9 +17,12 @@ import kopf
 import prometheus_client as prom
 from kubernetes import client
 
-from dnsrace import kube, telemetry
-from dnsrace.allocation import AllocationFailed, create_next_plan, kube_now
+from dnsrace.core.names import GROUP, VERSION, Plural
 from dnsrace.core.plans import PoolMember, newest, targets_from_pool
+from dnsrace.core.times import now_iso
+from dnsrace.operators import telemetry
+from dnsrace.stores import kube
+from dnsrace.stores.allocation import AllocationFailed, create_next_plan
 from dnsrace.stores.plans import KubePlanStore
 
 PLANS = prom.Counter("dnsrace_planner_plans_total", "DNSPlans created", ["reason"])
@@ -36,7 +39,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     telemetry.emit("planner-started", metrics_port=port)
 
 
-@kopf.on.event("dnsrace.io", "v1alpha1", "loadbalancers")
+@kopf.on.event(GROUP, VERSION, Plural.LOADBALANCERS)
 def pool_event(type: str | None, name: str, spec: kopf.Spec, memo: kopf.Memo, **_: Any) -> None:
     if type == "DELETED":
         memo.pool.pop(name, None)
@@ -56,7 +59,7 @@ def check_health(spec: Mapping[str, Any], timeout: float = 0.5) -> tuple[bool, s
 
 
 @kopf.daemon(
-    "dnsrace.io", "v1alpha1", "planners", cancellation_timeout=5, backoff=telemetry.DAEMON_BACKOFF
+    GROUP, VERSION, Plural.PLANNERS, cancellation_timeout=5, backoff=telemetry.DAEMON_BACKOFF
 )
 def planner_loop(
     stopped: kopf.DaemonStopped,
@@ -85,7 +88,7 @@ def planner_loop(
                     "loadbalancers",
                     ns,
                     lb,
-                    {"healthy": ok, "lastCheckTime": kube_now(), "message": detail},
+                    {"healthy": ok, "lastCheckTime": now_iso(), "message": detail},
                 )
                 telemetry.emit("health", load_balancer=lb, healthy=ok, detail=detail)
             members.append(

@@ -10,12 +10,15 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-GROUP, VERSION = "dnsrace.io", "v1alpha1"
+from dnsrace.core.names import GROUP, NAMESPACE, VERSION
+
+__all__ = ["GROUP", "VERSION"]  # re-exported: kube.GROUP, kube.VERSION at call sites
+
 NAMESPACE_ENV = "DNSRACE_NAMESPACE"
 
 
 def namespace() -> str:
-    return os.environ.get(NAMESPACE_ENV, "dnsrace")
+    return os.environ.get(NAMESPACE_ENV, NAMESPACE)
 
 
 def api_client() -> client.ApiClient:

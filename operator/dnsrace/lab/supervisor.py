@@ -25,11 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from dnsrace import labobjects, permissions, versions
-from dnsrace.controlplane import identities, processes
-from dnsrace.controlplane import pki as pkimod
-from dnsrace.controlplane.lab import DNS_ZONES, NAMESPACE, ComponentState, LabState
-from dnsrace.controlplane.restarts import ChildLife, Phase, RestartPolicy
+from dnsrace.core.names import NAMESPACE
+from dnsrace.core.plans import REGION, plan_name
+from dnsrace.core.times import now_iso
+from dnsrace.lab import identities, permissions, processes, versions
+from dnsrace.lab import objects as labobjects
+from dnsrace.lab import pki as pkimod
+from dnsrace.lab.local import DNS_ZONES, ComponentState, LabState
+from dnsrace.lab.restarts import ChildLife, Phase, RestartPolicy
 from mockaws.settings import SERVICES as MOCK_SERVICES
 
 _PORT_KINDS: dict[str, tuple[int, ...]] = {"dns": (socket.SOCK_DGRAM, socket.SOCK_STREAM)}
@@ -40,7 +43,7 @@ TOKEN_SECONDS = 30 * 86400  # the operators' tokens outlive any lab session (as 
 def log(event: str, **fields: object) -> None:
     """One JSON line on stdout (the supervisor's log file)."""
     record: dict[str, object] = {
-        "ts": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+        "ts": now_iso(),
         "event": event,
     }
     record.update(fields)
@@ -177,10 +180,10 @@ class Supervisor:
         plan = {
             "apiVersion": "dnsrace.io/v1alpha1",
             "kind": "DNSPlan",
-            "metadata": {"name": "us-east-1-g999999"},
+            "metadata": {"name": plan_name(REGION, 999999)},
             "spec": {
                 "generation": 999999,
-                "region": "us-east-1",
+                "region": REGION,
                 "endpoints": ["dynamodb.us-east-1.amazonaws.com"],
                 "targets": [{"address": "127.0.0.11", "weight": 100, "loadBalancer": "lb-1"}],
             },
@@ -335,15 +338,15 @@ class Supervisor:
         for svc in MOCK_SERVICES:
             self.start((), lambda svc=svc: self.mock_service(svc))  # type: ignore[misc]
         # every operator authenticates as its own ServiceAccount (TokenRequest), with only the
-        # verbs of dnsrace.permissions: the same RBAC as the kind manifests
+        # verbs of dnsrace.lab.permissions: the same RBAC as the kind manifests
         identities.provision(self.dir / "kubeconfig", self.dir, seconds=TOKEN_SECONDS)
         log("identities", components=sorted(permissions.api_callers()))
-        self.start((), lambda: self.operator("planner", "dnsrace.planner", {}))
+        self.start((), lambda: self.operator("planner", "dnsrace.operators.planner", {}))
         self.start(
             (),
             lambda: self.operator(
                 "scenario-controller",
-                "dnsrace.scenario",
+                "dnsrace.operators.scenario_controller",
                 {
                     "DNSRACE_DNS": f"{processes.LOOPBACK}:{self.state.ports['dns']}",
                     "DNSRACE_SERVICES": json.dumps(
@@ -356,7 +359,7 @@ class Supervisor:
             self.start(
                 (),
                 lambda ident=ident: self.operator(  # type: ignore[misc]
-                    f"enactor-{ident}", "dnsrace.enactor", {"DNSRACE_ENACTOR_ID": ident}
+                    f"enactor-{ident}", "dnsrace.operators.enactor", {"DNSRACE_ENACTOR_ID": ident}
                 ),
             )
 

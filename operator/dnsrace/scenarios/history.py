@@ -1,13 +1,13 @@
-"""The evidence the history oracle (`dnsrace.oracle`) is given, gathered without the enactors:
-the record store's keys at a run's start revision and every change after it, read back from
-etcd's own history (a historical range and a watch from the start revision), and polls of the
-DNSPlans taken during the run between two reads of the record store's revision."""
+"""The evidence the history oracle (`dnsrace.scenarios.oracle`) is given, gathered without the
+enactors: the record store's keys at a run's start revision and every change after it, read
+back from etcd's own history (a historical range and a watch from the start revision), and polls
+of the DNSPlans taken during the run between two reads of the record store's revision."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from dnsrace.oracle import KeyChange, PlanPoll, Report, check
+from dnsrace.scenarios.oracle import KeyChange, PlanPoll, Report, check
 from dnsrace.stores.etcd import EtcdClient
 
 

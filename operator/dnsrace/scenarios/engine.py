@@ -14,14 +14,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dnsrace import labobjects
 from dnsrace.check.schedules import ScheduleConfig, simulate
 from dnsrace.core.faults import parse_faults
-from dnsrace.core.plans import DEFAULT_ENDPOINTS
-from dnsrace.core.protocol import Protocol
-from dnsrace.labcontrol import LabControl, LabTimeout, wait_for
-from dnsrace.repair import repair
-from dnsrace.services import ServicesClient, merge
+from dnsrace.core.names import GROUP, VERSION, Plural
+from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGION
+from dnsrace.core.protocol import Variant
+from dnsrace.lab import objects as labobjects
+from dnsrace.scenarios.control import LabControl, LabTimeout, wait_for
+from dnsrace.scenarios.dependents import ServicesClient, merge
+from dnsrace.scenarios.repair import repair
 from mockaws.settings import SettingsInvalid, parse_services
 
 Step = Mapping[str, Any]
@@ -95,7 +96,7 @@ def prepare(spec: Mapping[str, Any], known: Sequence[str] = labobjects.ENACTORS)
     elif spec.get("randomSchedule"):
         rs = spec["randomSchedule"]
         cfg = ScheduleConfig(
-            Protocol(protocol),
+            Variant(protocol),
             len(known),
             int(rs.get("plans", 8)),
             keep,
@@ -164,7 +165,7 @@ def _replay_steps(
     return tuple(out)
 
 
-class Engine:
+class StepEngine:
     """Executes one step at a time; `progress` is the scenario's persisted status."""
 
     def __init__(
@@ -196,7 +197,7 @@ class Engine:
         """Quiesce and reset the lab; record the base generation. Idempotent."""
         self.control.reset(self.run.protocol, self.run.keep, self.timeout)
         planner: Any = self.control.crd.get_namespaced_custom_object(
-            "dnsrace.io", "v1alpha1", self.control.ns, "planners", "us-east-1"
+            GROUP, VERSION, self.control.ns, Plural.PLANNERS, REGION
         )
         base = int((planner.get("status") or {}).get("lastGeneration", 0) or 0)
         self.progress.update(baseGeneration=base, stepIndex=0)

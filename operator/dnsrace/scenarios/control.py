@@ -4,7 +4,6 @@ sleep), reset plans and records, and read back what happened (Events, records)."
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -12,13 +11,15 @@ from typing import Any, Literal, TypeVar
 
 from kubernetes import client
 
-from dnsrace import kube, labobjects
-from dnsrace.allocation import create_next_plan
+from dnsrace.core.names import NAMESPACE
 from dnsrace.core.plans import REGION, Plan, PoolMember, newest, targets_from_pool
 from dnsrace.core.records import Target
+from dnsrace.lab import objects as labobjects
+from dnsrace.stores import kube
+from dnsrace.stores.allocation import create_next_plan
 from dnsrace.stores.plans import KubePlanStore
 from dnsrace.stores.records import EtcdRecordStore
-from dnsrace.transient import describe, transient
+from dnsrace.stores.transient import describe, transient
 
 T = TypeVar("T")
 
@@ -68,11 +69,6 @@ class LabEvent:
     plan: str
 
 
-def timestamp_of(iso: str) -> float:
-    """Seconds since the epoch of an RFC 3339 time as Kubernetes writes it (`...Z`)."""
-    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-
-
 def events_since(
     core: client.CoreV1Api, ns: str, since: float, reasons: set[str] | None = None
 ) -> list[LabEvent]:
@@ -101,7 +97,7 @@ class LabControl:
         self,
         api: client.ApiClient,
         record_store: str,
-        ns: str = "dnsrace",
+        ns: str = NAMESPACE,
         allocator: client.ApiClient | None = None,
     ) -> None:
         """`allocator`: the client plans are created with (only the planner's and the scenario

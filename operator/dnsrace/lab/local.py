@@ -19,11 +19,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from dnsrace import versions
-from dnsrace.controlplane import processes
+from dnsrace.lab import processes, versions
 
 STATE_FILE = "state.json"
-NAMESPACE = "dnsrace"
 DNS_ZONES = ("amazonaws.com", "api.aws")
 
 
@@ -142,7 +140,7 @@ def up(
     if state_dir.exists():
         shutil.rmtree(state_dir)
     (state_dir / "logs").mkdir(parents=True)
-    argv = [sys.executable, "-m", "dnsrace.controlplane.supervisor", "--state-dir", str(state_dir)]
+    argv = [sys.executable, "-m", "dnsrace.lab.supervisor", "--state-dir", str(state_dir)]
     if dns_port is not None:
         argv += ["--dns-port", str(dns_port)]
     if control_plane_only:

@@ -51,7 +51,7 @@ DAEMON_BACKOFF = 1.0
 def run_operator(component: str) -> None:
     """Run the kopf operator whose handlers the calling module registered: standalone (no
     peering), in the lab's namespace, JSON logs, kopf's liveness endpoint if one is given."""
-    from dnsrace import kube
+    from dnsrace.stores import kube
 
     kopf.configure(log_format=kopf.LogFormat.JSON)
     kopf.run(

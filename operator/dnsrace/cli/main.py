@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from kubernetes import config
 
-from dnsrace.controlplane import lab
+from dnsrace.core.names import NAMESPACE
 from dnsrace.core.plans import DEFAULT_ENDPOINTS
+from dnsrace.lab import local as lab
 
 if TYPE_CHECKING:
-    from dnsrace.labcontrol import LabControl
+    from dnsrace.scenarios.control import LabControl
 
 
 def _state_dir(args: argparse.Namespace) -> Path:
@@ -96,7 +97,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 def endpoint_rows(state: lab.LabState) -> list[dict[str, object]]:
     """What every endpoint serves now: the record store's view and CoreDNS's answer."""
-    from dnsrace.probe import resolve
+    from dnsrace.scenarios.probe import resolve
     from dnsrace.stores.records import EtcdRecordStore
 
     store = EtcdRecordStore(state.record_store)
@@ -134,14 +135,14 @@ def cmd_records(args: argparse.Namespace) -> int:
 
 
 def _control(state: lab.LabState) -> LabControl:
-    from dnsrace.labcontrol import LabControl
+    from dnsrace.scenarios.control import LabControl
 
     api = config.new_client_from_config(config_file=str(state.kubeconfig))
     return LabControl(api, state.record_store)
 
 
 def cmd_repair(args: argparse.Namespace) -> int:
-    from dnsrace.repair import NothingToRepairFrom, repair
+    from dnsrace.scenarios.repair import NothingToRepairFrom, repair
 
     control = _control(_running(_state_dir(args)))
     try:
@@ -160,19 +161,19 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from dnsrace import runcmd
+    from dnsrace.cli import run as runcmd
 
     state = _running(_state_dir(args))
     api = config.new_client_from_config(config_file=str(state.kubeconfig))
     try:
-        return runcmd.run(api, "dnsrace", Path(args.file), args.json)
+        return runcmd.run(api, NAMESPACE, Path(args.file), args.json)
     except runcmd.RunError as exc:
         raise lab.LabError(str(exc)) from exc
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     try:
-        from dnsrace import report
+        from dnsrace.cli import report
     except ModuleNotFoundError as exc:
         raise lab.LabError(
             f"dnsrace report needs the report extra ({exc.name} is missing): "
@@ -182,7 +183,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     state = _running(_state_dir(args))
     api = config.new_client_from_config(config_file=str(state.kubeconfig))
     try:
-        path = report.write_report(api, "dnsrace", args.name, Path(args.out))
+        path = report.write_report(api, NAMESPACE, args.name, Path(args.out))
     except report.ReportError as exc:
         raise lab.LabError(str(exc)) from exc
     print(f"dnsrace: report written to {path}")

@@ -12,9 +12,10 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from dnsrace import kube
 from dnsrace.core.plans import Plan, next_generation, plan_name
 from dnsrace.core.records import Target
+from dnsrace.core.times import now_iso
+from dnsrace.stores import kube
 from dnsrace.stores.plans import KubePlanStore
 
 NOT_NEXT = "spec.generation must be the next one"  # admission/dnsplans.yaml's refusal
@@ -70,11 +71,7 @@ def _advance(generation: int) -> Any:
         if int(status.get("lastGeneration", 0) or 0) >= generation:
             return False
         status["lastGeneration"] = generation
-        status["lastPlanTime"] = kube_now()
+        status["lastPlanTime"] = now_iso()
         return True
 
     return mutate
-
-
-def kube_now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

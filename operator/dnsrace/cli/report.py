@@ -18,13 +18,13 @@ import matplotlib.pyplot as plt
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from dnsrace import configmaps, kube
-from dnsrace.core.plans import DEFAULT_ENDPOINTS, generation_of
-from dnsrace.labcontrol import LabEvent, events_since
-from dnsrace.labcontrol import timestamp_of as _ts
-from dnsrace.services import read_samples
+from dnsrace.core.plans import DEFAULT_ENDPOINTS, ENDPOINT_LABELS, generation_of
+from dnsrace.core.times import timestamp_of as _ts
+from dnsrace.scenarios import configmaps
+from dnsrace.scenarios.control import LabEvent, events_since
+from dnsrace.scenarios.dependents import read_samples
+from dnsrace.stores import kube
 
-SHORT = dict(zip(DEFAULT_ENDPOINTS, ("regional", "FIPS", "dual-stack", "account"), strict=True))
 WRITER_COLOURS = {
     "a": "#d62728",
     "b": "#1f77b4",
@@ -128,7 +128,7 @@ def write_report(api: client.ApiClient, ns: str, name: str, out_root: Path) -> P
 
 
 def _label(endpoint: str) -> str:
-    return SHORT.get(endpoint, endpoint)
+    return ENDPOINT_LABELS.get(endpoint, endpoint)
 
 
 def _empty_spans(samples: list[Sample], endpoint: str, t0: float) -> list[tuple[float, float]]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from dnsrace.core.names import API_VERSION, ENACTOR_ZONES, ENACTORS, ZONES
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGION
 
-API_VERSION = "dnsrace.io/v1alpha1"
-ZONES = ("use1-az1", "use1-az2", "use1-az4")
-ENACTORS = ("a", "b", "c")
+__all__ = ["ENACTORS", "ZONES"]  # objects.ENACTORS at call sites: the one definition's
+
 FRONTEND_ADDRESSES = ("127.0.0.11", "127.0.0.12", "127.0.0.13")
 DEFAULT_KEEP = 3
 DEFAULT_CADENCE = 5.0
@@ -66,7 +66,7 @@ def enactors(protocol: str = "unguarded", keep: int = DEFAULT_KEEP) -> list[dict
                 "faults": [],
             },
         }
-        for ident, zone in zip(ENACTORS, ZONES, strict=True)
+        for ident, zone in ENACTOR_ZONES.items()
     ]
 
 

@@ -12,9 +12,12 @@ from typing import Any
 
 from kubernetes import client, config
 
-from dnsrace import kube, report, runcmd
-from dnsrace.controlplane import lab
-from dnsrace.versions import REPO_ROOT
+from dnsrace.cli import report
+from dnsrace.cli import run as runcmd
+from dnsrace.core.names import NAMESPACE, Plural
+from dnsrace.lab import local as lab
+from dnsrace.lab.versions import REPO_ROOT
+from dnsrace.stores import kube
 
 RACE = ("race-unguarded", "race-guarded")
 CASCADE = ("cascade-unguarded", "cascade-fixed", "cascade-guarded")
@@ -91,13 +94,13 @@ def main() -> int:
         reports: list[Path] = []
         for name in (*RACE, *CASCADE):
             print(f"demo: kubectl apply -f scenarios/{name}.yaml ...", flush=True)
-            result = runcmd.run(api, "dnsrace", REPO_ROOT / "scenarios" / f"{name}.yaml", False)
+            result = runcmd.run(api, NAMESPACE, REPO_ROOT / "scenarios" / f"{name}.yaml", False)
             code = code or result
             obj: Any = crd.get_namespaced_custom_object(
-                kube.GROUP, kube.VERSION, "dnsrace", "scenarios", name
+                kube.GROUP, kube.VERSION, NAMESPACE, Plural.SCENARIOS, name
             )
             verdicts[name] = obj["status"]["verdict"]
-            reports.append(report.write_report(api, "dnsrace", name, REPO_ROOT / "reports"))
+            reports.append(report.write_report(api, NAMESPACE, name, REPO_ROOT / "reports"))
         print()
         print(side_by_side({n: verdicts[n] for n in RACE}))
         print()

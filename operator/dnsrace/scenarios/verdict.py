@@ -1,21 +1,22 @@
 """A scenario's verdict: what the history oracle finds in the record store's full history (every
-endpoint, every revision; `dnsrace.oracle`), what the DNS probes saw on every endpoint, what the
-enactors' Events recorded, what the regional endpoint answers at the end, and whether
-spec.expect holds. The summary's first word follows the worst thing on any endpoint: OUTAGE (an
-endpoint was empty, in the store or to a probe), STALE (one went back a generation or used a
-deleted plan, but answered), HELD (nothing went wrong)."""
+endpoint, every revision; `dnsrace.scenarios.oracle`), what the DNS probes saw on every
+endpoint, what the enactors' Events recorded, what the regional endpoint answers at the end,
+and whether spec.expect holds. The summary's first word follows the worst thing on any
+endpoint: OUTAGE (an endpoint was empty, in the store or to a probe), STALE (one went back a
+generation or used a deleted plan, but answered), HELD (nothing went wrong)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dnsrace import cascade, history
 from dnsrace.core.plans import REGIONAL_ENDPOINT, generation_of
-from dnsrace.labcontrol import LabControl, timestamp_of
-from dnsrace.oracle import PlanPoll
-from dnsrace.probe import resolve
-from dnsrace.scenario_engine import Run
+from dnsrace.core.times import timestamp_of
+from dnsrace.scenarios import cascade, history
+from dnsrace.scenarios.control import LabControl
+from dnsrace.scenarios.engine import Run
+from dnsrace.scenarios.oracle import PlanPoll
+from dnsrace.scenarios.probe import resolve
 
 COUNTED = {
     "staleOverwrites": "StaleOverwrite",

@@ -8,8 +8,8 @@ list and watch on what it watches, patch on what carries a daemon (its finalizer
 core Events (kopf posts to `v1/events` only). The mock services, the record store and the lab
 DNS call no Kubernetes API: their ServiceAccounts get no Role and mount no token.
 
-`python -m dnsrace.permissions --write manifests/rbac` writes the kind manifests from this table;
-the local lab applies the same objects (dnsrace.controlplane.identities)."""
+`python -m dnsrace.lab.permissions --write manifests/rbac` writes the kind manifests from this
+table; the local lab applies the same objects (dnsrace.lab.identities)."""
 
 from __future__ import annotations
 
@@ -22,11 +22,10 @@ from typing import Any
 
 import yaml
 
-from dnsrace.kube import GROUP
+from dnsrace.core.names import ENACTORS, GROUP, NAMESPACE
 
 CORE = ""  # the core API group ("" in RBAC rules)
-NAMESPACE = "dnsrace"
-GENERATED_BY = "python -m dnsrace.permissions --write manifests/rbac"
+GENERATED_BY = "python -m dnsrace.lab.permissions --write manifests/rbac"
 
 
 @dataclass(frozen=True)
@@ -84,9 +83,9 @@ def enactor(ident: str) -> tuple[Rule, ...]:
 SCENARIO_CONTROLLER: tuple[Rule, ...] = (
     # kopf.daemon(scenarios): list/watch, patch for the finalizer; _acquire lists the others
     Rule(GROUP, "scenarios", ("list", "watch", "patch")),
-    # ScenarioRunner.save: merge patches of the Scenario's status
+    # ScenarioRun.save: merge patches of the Scenario's status
     Rule(GROUP, "scenarios/status", ("patch",)),
-    # LabControl.planner (pause, cadence) patches the spec; planner_spec, Engine.setup and the
+    # LabControl.planner (pause, cadence) patches the spec; planner_spec, StepEngine.setup and the
     # allocator read it
     Rule(GROUP, "planners", ("get", "patch")),
     # LabControl.create_plan allocates like the Planner: CAS replace of the high-water mark
@@ -99,18 +98,17 @@ SCENARIO_CONTROLLER: tuple[Rule, ...] = (
     Rule(GROUP, "dnsplans", ("list", "create", "delete")),
     # kopf.event on the Scenario (timeline); the verdict counts the enactors' Events (list)
     Rule(CORE, "events", ("create", "list")),
-    # dnsrace.configmaps: the probe and service samples in ConfigMaps scenario-<name>-series
-    # and scenario-<name>-services (read, create, CAS replace; deleted before a rerun); the
-    # names are per scenario, and create cannot be limited by name
+    # dnsrace.scenarios.configmaps: the probe and service samples in ConfigMaps
+    # scenario-<name>-series and scenario-<name>-services (read, create, CAS replace; deleted
+    # before a rerun); the names are per scenario, and create cannot be limited by name
     Rule(CORE, "configmaps", ("get", "create", "update", "delete")),
 )
 
-ENACTOR_IDS = ("a", "b", "c")
 
 # component (its ServiceAccount's name) -> its rules; an empty tuple: no Role, no token mounted
 COMPONENTS: dict[str, tuple[Rule, ...]] = {
     "planner": PLANNER,
-    **{f"enactor-{i}": enactor(i) for i in ENACTOR_IDS},
+    **{f"enactor-{i}": enactor(i) for i in ENACTORS},
     "scenario-controller": SCENARIO_CONTROLLER,
     "record-store": (),
     "lab-dns": (),
@@ -194,7 +192,7 @@ def _labels(component: str) -> dict[str, str]:
 def manifest_files() -> dict[str, str]:
     """File name -> YAML text of manifests/rbac (what --write writes)."""
     header = (
-        "# Generated from the table in operator/dnsrace/permissions.py by\n"
+        "# Generated from the table in operator/dnsrace/lab/permissions.py by\n"
         f"#   {GENERATED_BY}\n"
         "# Do not edit: change the table and regenerate.\n"
     )
@@ -235,7 +233,7 @@ def write(directory: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m dnsrace.permissions",
+        prog="python -m dnsrace.lab.permissions",
         description="Print the lab's RBAC objects, or write them as the kind manifests.",
     )
     parser.add_argument("--write", type=Path, metavar="DIR", help="write the YAML files into DIR")

@@ -15,10 +15,10 @@ from typing import Any
 import urllib3
 from kubernetes import client
 
-from dnsrace.configmaps import append_lines, read_lines
 from dnsrace.core.plans import REGIONAL_ENDPOINT
-from dnsrace.probe import resolve
-from dnsrace.sampling import PeriodicSampler
+from dnsrace.scenarios.configmaps import append_lines, read_lines
+from dnsrace.scenarios.probe import resolve
+from dnsrace.scenarios.sampling import PeriodicSampler
 from mockaws.settings import SERVICES as ORDER
 from mockaws.settings import as_dict, parse_services
 

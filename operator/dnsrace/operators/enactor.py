@@ -12,7 +12,6 @@ phase and the generation it carries and last applied."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import threading
 from typing import Any
@@ -21,9 +20,12 @@ import kopf
 import prometheus_client as prom
 from kubernetes import client
 
-from dnsrace import kube, telemetry
 from dnsrace.core.faults import Fault, due, parse_faults
-from dnsrace.core.protocol import Enactor, EnactorState, Event, Pc, Protocol, move
+from dnsrace.core.names import GROUP, VERSION, Plural
+from dnsrace.core.protocol import Enactor, EnactorState, Event, Pc, Variant, move
+from dnsrace.core.times import now_iso
+from dnsrace.operators import telemetry
+from dnsrace.stores import kube
 from dnsrace.stores.plans import CachedPlanStore, KubePlanStore
 from dnsrace.stores.planwatch import KubePlanSource, PlanWatch
 from dnsrace.stores.records import EtcdRecordStore, executor
@@ -32,7 +34,7 @@ ENACTOR_ID_ENV = "DNSRACE_ENACTOR_ID"
 RECORD_STORE_ENV = "DNSRACE_RECORD_STORE"
 CRASH_EXIT_CODE = 70
 
-STEPS = prom.Counter("dnsrace_enactor_events_total", "Protocol events", ["enactor", "kind"])
+STEPS = prom.Counter("dnsrace_enactor_events_total", "Variant events", ["enactor", "kind"])
 STALE = prom.Counter(
     "dnsrace_enactor_stale_overwrites_total",
     "Writes that moved an endpoint to an older generation",
@@ -62,10 +64,6 @@ _EVENT_REASONS = {
 }
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 @kopf.on.startup()
 def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     ident = os.environ[ENACTOR_ID_ENV]
@@ -92,9 +90,9 @@ def _mine(name: str, memo: kopf.Memo, **_: Any) -> bool:
 
 
 @kopf.daemon(
-    "dnsrace.io",
-    "v1alpha1",
-    "enactors",
+    GROUP,
+    VERSION,
+    Plural.ENACTORS,
     when=_mine,
     cancellation_timeout=5,
     backoff=telemetry.DAEMON_BACKOFF,
@@ -108,10 +106,10 @@ def enactor_loop(
     memo: kopf.Memo,
     **_: Any,
 ) -> None:
-    Runner(memo, spec, status, name, namespace or kube.namespace()).run(stopped)
+    ProtocolLoop(memo, spec, status, name, namespace or kube.namespace()).run(stopped)
 
 
-class Runner:
+class ProtocolLoop:
     """The live loop: wait for work, apply due faults, take one protocol step, report."""
 
     def __init__(
@@ -132,7 +130,7 @@ class Runner:
     def enactor(self) -> Enactor:
         return Enactor(
             self.name,
-            Protocol(self.spec.get("protocol", "unguarded")),
+            Variant(self.spec.get("protocol", "unguarded")),
             int(self.spec.get("keep", 3)),
         )
 
@@ -286,14 +284,14 @@ class Runner:
             if self.name in by:
                 return False
             status["appliedBy"] = ",".join([*by, self.name])
-            status["lastAppliedTime"] = _now()
+            status["lastAppliedTime"] = now_iso()
             status["conditions"] = [
                 {
                     "type": "Applied",
                     "status": "True",
                     "reason": "AppliedToEveryEndpoint",
                     "message": f"applied by {status['appliedBy']}",
-                    "lastTransitionTime": _now(),
+                    "lastTransitionTime": now_iso(),
                 }
             ]
             return True

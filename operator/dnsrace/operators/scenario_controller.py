@@ -1,7 +1,7 @@
 """The Scenario controller (kopf, one instance): runs one Scenario at a time on the lab.
 
 For each Scenario a daemon: waits (condition Waiting) while another one runs; then Running:
-set-up, the steps of `dnsrace.scenario_engine`, DNS probes all along, a bounded timeline (in
+set-up, the steps of `dnsrace.scenarios.engine`, DNS probes all along, a bounded timeline (in
 status and as Events on the Scenario), and finally the verdict, checked against spec.expect.
 Progress (step index, probe tallies, timeline) lives in the Scenario's status, so a restarted
 controller resumes the run where it stopped and reaches the same verdict. A scenario that
@@ -11,7 +11,6 @@ cannot run as written fails with a condition that says why; the controller never
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import functools
 import json
 import os
@@ -24,13 +23,12 @@ import kopf
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from dnsrace import configmaps, history, kube, telemetry
-from dnsrace.labcontrol import LabControl, LabTimeout, Stopped, timestamp_of
-from dnsrace.oracle import PlanPoll
-from dnsrace.probe import resolve
-from dnsrace.sampling import PeriodicSampler
-from dnsrace.scenario_engine import Engine, Run, ScenarioInvalid, prepare
-from dnsrace.services import (
+from dnsrace.core.names import GROUP, VERSION, Plural
+from dnsrace.core.times import iso_in, now_iso, timestamp_of
+from dnsrace.operators import telemetry
+from dnsrace.scenarios import configmaps, history
+from dnsrace.scenarios.control import LabControl, LabTimeout, Stopped
+from dnsrace.scenarios.dependents import (
     ServiceMonitor,
     ServicesClient,
     ServicesUnavailable,
@@ -38,18 +36,19 @@ from dnsrace.services import (
     read_samples,
     services_configmap,
 )
+from dnsrace.scenarios.engine import Run, ScenarioInvalid, StepEngine, prepare
+from dnsrace.scenarios.oracle import PlanPoll
+from dnsrace.scenarios.probe import resolve
+from dnsrace.scenarios.sampling import PeriodicSampler
+from dnsrace.scenarios.verdict import compute_verdict
+from dnsrace.stores import kube
 from dnsrace.stores.etcd import EtcdError
-from dnsrace.transient import describe, transient
-from dnsrace.verdict import compute_verdict
+from dnsrace.stores.transient import describe, transient
 
 T = TypeVar("T")
 DNS_ENV = "DNSRACE_DNS"
 TIMELINE_LIMIT = 200
-PLURAL = "scenarios"
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+PLURAL = Plural.SCENARIOS
 
 
 @kopf.on.startup()
@@ -62,9 +61,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     telemetry.start_metrics()
 
 
-@kopf.daemon(
-    "dnsrace.io", "v1alpha1", PLURAL, cancellation_timeout=10, backoff=telemetry.DAEMON_BACKOFF
-)
+@kopf.daemon(GROUP, VERSION, PLURAL, cancellation_timeout=10, backoff=telemetry.DAEMON_BACKOFF)
 def scenario_daemon(
     stopped: kopf.DaemonStopped,
     name: str,
@@ -77,7 +74,7 @@ def scenario_daemon(
     **_: Any,
 ) -> None:
     ns = namespace or kube.namespace()
-    runner = ScenarioRunner(memo, ns, name, dict(spec), dict(status), int(meta["generation"]), body)
+    runner = ScenarioRun(memo, ns, name, dict(spec), dict(status), int(meta["generation"]), body)
     if status.get("phase") in ("Completed", "Failed"):
         if not status.get("labRestored") and runner.take_the_lab():
             try:
@@ -101,7 +98,7 @@ class StepFailed(RuntimeError):
         self.reason = reason
 
 
-class ScenarioRunner:
+class ScenarioRun:
     def __init__(
         self,
         memo: kopf.Memo,
@@ -281,11 +278,41 @@ class ScenarioRunner:
         return True
 
     def _run(self, run: Run, stopped: kopf.DaemonStopped) -> None:
+        """Start (or resume) the run, set the lab up, take the steps with the probes on, and
+        conclude with the verdict; a stop (deletion, controller exit) leaves it where it is."""
+        deadline = self._start_or_resume(run)
+        dependents = Dependents(self)
+        engine = StepEngine(
+            self.control,
+            run,
+            self.status,
+            self.save,
+            self.note,
+            deadline,
+            dependents.client,
+            dependents.watch,
+        )
+        if self.status.get("servicesStarted"):
+            dependents.watch()
+        if self.status.get("baseGeneration") is None:
+            self._set_up(engine, deadline)
+        # probes start on the reset lab (or resume their saved tallies after a restart)
+        probe = ScenarioProbe(self, run).start()
+        try:
+            self._take_steps(engine, run, deadline, stopped)
+        finally:
+            probe.stop()
+            dependents.stop(idle=not stopped)
+        if stopped:
+            return
+        self._conclude(run, dependents.watched)
+
+    def _start_or_resume(self, run: Run) -> float:
+        """Mark the run Running (or note that it resumes); its deadline, which counts from the
+        run's start across controller restarts (a time.monotonic instant)."""
         resumed = self.status.get("phase") == "Running"
         timeout = float(self.spec.get("durationSeconds", 120))
-        # the deadline counts from the run's start, across controller restarts
         started = timestamp_of(self.status["startTime"]) if resumed else time.time()
-        deadline = time.monotonic() + timeout - (time.time() - started)
         if not resumed:
             for cm in (series_configmap(self.name), services_configmap(self.name)):
                 configmaps.delete(self.api, self.ns, cm)  # a rerun starts with no old samples
@@ -297,69 +324,52 @@ class ScenarioRunner:
                 "Resumed",
                 f"controller restarted; resuming at step {self.status.get('stepIndex', 0)}",
             )
-        urls = locations()
-        services = ServicesClient(urls) if urls else None
-        monitor: list[ServiceMonitor] = []
+        return time.monotonic() + timeout - (time.time() - started)
 
-        def start_monitor() -> None:
-            if services is not None and not monitor:
-                monitor.append(
-                    ServiceMonitor(
-                        services, self.memo.dns, self.api, self.ns, self.name, self.note
-                    ).start()
-                )
-
-        engine = Engine(
-            self.control, run, self.status, self.save, self.note, deadline, services, start_monitor
+    def _set_up(self, engine: StepEngine, deadline: float) -> None:
+        """Reset the lab, set the enactors' starting faults and the planner's cadence."""
+        self.retry_step(engine.setup, deadline, "the set-up (reset)")
+        self.retry_step(
+            lambda: engine.start_faults(self.spec.get("enactors") or []),
+            deadline,
+            "the set-up (faults)",
         )
-        if self.status.get("servicesStarted"):
-            start_monitor()
-        if self.status.get("baseGeneration") is None:
-            self.retry_step(engine.setup, deadline, "the set-up (reset)")
+        if self.spec.get("planner", {}).get("cadenceSeconds"):
+            cadence = self.spec["planner"]["cadenceSeconds"]
             self.retry_step(
-                lambda: engine.start_faults(self.spec.get("enactors") or []),
+                lambda: self.control.planner(cadenceSeconds=cadence),
                 deadline,
-                "the set-up (faults)",
+                "the set-up (planner cadence)",
             )
-            if self.spec.get("planner", {}).get("cadenceSeconds"):
-                cadence = self.spec["planner"]["cadenceSeconds"]
-                self.retry_step(
-                    lambda: self.control.planner(cadenceSeconds=cadence),
-                    deadline,
-                    "the set-up (planner cadence)",
-                )
-        # probes start on the reset lab (or resume their saved tallies after a restart)
-        probe = ScenarioProbe(self, run).start()
-        try:
-            for index in range(int(self.status.get("stepIndex", 0)), len(run.steps)):
-                if stopped:
-                    return
-                what = f"spec.steps[{index}] {json.dumps(run.steps[index], sort_keys=True)}"
-                if time.monotonic() > deadline:
-                    raise StepFailed(
-                        "DurationExceeded", f"durationSeconds {timeout:g} exceeded before {what}"
-                    )
-                try:
-                    self.retry_step(functools.partial(engine.execute, index), deadline, what)
-                except LabTimeout as exc:
-                    raise StepFailed("StepTimedOut", f"{what}: {exc}") from exc
-                self.save({"stepIndex": index + 1})
-            try:
-                self.retry_step(engine.finish, deadline, "the run's end")
-            except LabTimeout as exc:
+
+    def _take_steps(
+        self, engine: StepEngine, run: Run, deadline: float, stopped: kopf.DaemonStopped
+    ) -> None:
+        """Every step from the saved index on, then the run's end; StepFailed names the step."""
+        for index in range(int(self.status.get("stepIndex", 0)), len(run.steps)):
+            if stopped:
+                return
+            what = f"spec.steps[{index}] {json.dumps(run.steps[index], sort_keys=True)}"
+            if time.monotonic() > deadline:
+                duration = float(self.spec.get("durationSeconds", 120))
                 raise StepFailed(
-                    "StepTimedOut", f"the run's end (enactors settling): {exc}"
-                ) from exc
-        finally:
-            probe.stop()
-            for m in monitor:
-                m.stop()
-            if services is not None and self.status.get("servicesStarted") and not stopped:
-                with contextlib.suppress(ServicesUnavailable):
-                    services.stop()  # idle again; their state stays readable
+                    "DurationExceeded", f"durationSeconds {duration:g} exceeded before {what}"
+                )
+            try:
+                self.retry_step(functools.partial(engine.execute, index), deadline, what)
+            except LabTimeout as exc:
+                raise StepFailed("StepTimedOut", f"{what}: {exc}") from exc
+            self.save({"stepIndex": index + 1})
         if stopped:
             return
-        samples = read_samples(self.api, self.ns, self.name) if monitor else None
+        try:
+            self.retry_step(engine.finish, deadline, "the run's end")
+        except LabTimeout as exc:
+            raise StepFailed("StepTimedOut", f"the run's end (enactors settling): {exc}") from exc
+
+    def _conclude(self, run: Run, monitored: bool) -> None:
+        """The verdict (record-store history, plans, probes, services) and the final conditions."""
+        samples = read_samples(self.api, self.ns, self.name) if monitored else None
         verdict = retrying(
             lambda: compute_verdict(
                 self.control, self.memo.dns, self.spec, self.status, run, samples
@@ -420,11 +430,42 @@ class ScenarioRunner:
         telemetry.emit("scenario-failed", scenario=self.name, reason=reason, message=message)
 
 
+class Dependents:
+    """The cascade's dependent services for one run: their client (None when the lab has
+    none), the monitor of their figures once they are started, and stopping both."""
+
+    def __init__(self, run: ScenarioRun) -> None:
+        self.run = run
+        urls = locations()
+        self.client = ServicesClient(urls) if urls else None
+        self.monitor: ServiceMonitor | None = None
+
+    @property
+    def watched(self) -> bool:
+        return self.monitor is not None
+
+    def watch(self) -> None:
+        """Start the monitor (once): called when a step starts the services, or on resume."""
+        if self.client is not None and self.monitor is None:
+            r = self.run
+            self.monitor = ServiceMonitor(
+                self.client, r.memo.dns, r.api, r.ns, r.name, r.note
+            ).start()
+
+    def stop(self, idle: bool) -> None:
+        """Stop the monitor; with `idle`, the services too (their state stays readable)."""
+        if self.monitor is not None:
+            self.monitor.stop()
+        if idle and self.client is not None and self.run.status.get("servicesStarted"):
+            with contextlib.suppress(ServicesUnavailable):
+                self.client.stop()
+
+
 class ScenarioProbe(PeriodicSampler):
     """DNS probes and a record-store monitor; tallies saved to status every second (so a
     restart keeps them), series samples to a ConfigMap for the report."""
 
-    def __init__(self, runner: ScenarioRunner, run: Run) -> None:
+    def __init__(self, runner: ScenarioRun, run: Run) -> None:
         probes = runner.spec.get("probes") or {}
         super().__init__("scenario-probe", float(probes.get("intervalMilliseconds", 20)) / 1000)
         self.runner, self.run = runner, run
@@ -526,11 +567,6 @@ def retrying(call: Callable[[], T], seconds: float, what: str) -> T:
                 raise
             telemetry.emit("retry", what=what, error=describe(exc))
             time.sleep(0.5)
-
-
-def iso_in(seconds: float) -> str:
-    at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
-    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 PLAN_POLL_EVERY = 5  # samples: the plans are listed every 5th probe round (100 ms by default)

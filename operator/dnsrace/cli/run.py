@@ -13,11 +13,11 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from dnsrace import kube
-from dnsrace.core.plans import DEFAULT_ENDPOINTS
+from dnsrace.core.names import Plural
+from dnsrace.core.plans import ENDPOINT_LABELS
+from dnsrace.stores import kube
 
-PLURAL = "scenarios"
-SHORT = dict(zip(DEFAULT_ENDPOINTS, ("regional", "fips", "dualstack", "account"), strict=True))
+PLURAL = Plural.SCENARIOS
 
 
 class RunError(RuntimeError):
@@ -83,8 +83,9 @@ def progress_line(obj: dict[str, Any], started: float) -> str:
     probes = st.get("probes") or {}
     gens = probes.get("lastGenerations", {})
     answers = probes.get("lastAnswers", {})
+    label = ENDPOINT_LABELS.get
     eps = " ".join(
-        f"{SHORT.get(name, name.split('.')[0])}:g{gens.get(name, 0)}/{answers.get(name, '-')}"
+        f"{label(name, name.split('.')[0])}:g{gens.get(name, 0)}/{answers.get(name, '-')}"
         for name in answers
     )
     return (

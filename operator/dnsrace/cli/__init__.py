@@ -1,0 +1,1 @@
+"""The `dnsrace` command: lab lifecycle and inspection (main), `run`, `report`, `demo`."""

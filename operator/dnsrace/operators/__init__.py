@@ -1,0 +1,2 @@
+"""The operators (kopf): the Planner, the Enactors and the Scenario controller, and
+their shared kopf settings, JSON events and metrics (telemetry)."""
