@@ -13,9 +13,9 @@ import pytest
 import yaml
 from kubernetes import client
 
+from dnsrace.core.times import timestamp_of
 from dnsrace.lab import local as lab
 from dnsrace.lab import objects as labobjects
-from dnsrace.scenarios.control import timestamp_of
 from tests.conftest import Kubectl, dnsrace, wait_for
 from tests.e2e.test_scenarios import NS, condition, status_of
 
