@@ -28,7 +28,7 @@ from types import FrameType
 from dnsrace.core.names import NAMESPACE
 from dnsrace.core.plans import REGION, plan_name
 from dnsrace.core.times import now_iso
-from dnsrace.lab import identities, permissions, processes, versions
+from dnsrace.lab import commands, identities, permissions, processes, versions
 from dnsrace.lab import objects as labobjects
 from dnsrace.lab import pki as pkimod
 from dnsrace.lab.local import DNS_ZONES, ComponentState, LabState
@@ -96,28 +96,7 @@ class Supervisor:
         data = self.dir / name
         return Component(
             name=name,
-            argv=[
-                str(self.bins.etcd),
-                "--name",
-                name,
-                "--data-dir",
-                str(data),
-                "--listen-client-urls",
-                self.url(client),
-                "--advertise-client-urls",
-                self.url(client),
-                "--listen-peer-urls",
-                self.url(peer),
-                "--initial-advertise-peer-urls",
-                self.url(peer),
-                "--initial-cluster",
-                f"{name}={self.url(peer)}",
-                "--unsafe-no-fsync",
-                "--log-level",
-                "warn",
-                "--quota-backend-bytes",
-                str(2 << 30),
-            ],
+            argv=commands.etcd(self.bins.etcd, name, data, self.url(client), self.url(peer)),
             ready=lambda: processes.http_ok(
                 self.url(client) + "/health", expect=b'"health":"true"'
             ),
@@ -125,43 +104,14 @@ class Supervisor:
         )
 
     def apiserver(self) -> Component:
-        p = self.pki
         return Component(
             name="kube-apiserver",
-            argv=[
-                str(self.bins.kube_apiserver),
-                "--etcd-servers",
+            argv=commands.kube_apiserver(
+                self.bins.kube_apiserver,
                 self.url("etcd_api"),
-                "--bind-address",
-                processes.LOOPBACK,
-                "--advertise-address",
-                processes.LOOPBACK,
-                "--secure-port",
-                str(self.state.ports["apiserver"]),
-                "--tls-cert-file",
-                str(p.cert("apiserver")),
-                "--tls-private-key-file",
-                str(p.key("apiserver")),
-                "--client-ca-file",
-                str(p.ca_cert),
-                "--authorization-mode",
-                "RBAC",
-                "--service-account-issuer",
-                "https://kubernetes.default.svc.cluster.local",
-                "--service-account-key-file",
-                str(p.sa_pub),
-                "--service-account-signing-key-file",
-                str(p.sa_key),
-                "--service-cluster-ip-range",
-                "10.96.0.0/16",
-                "--endpoint-reconciler-type",
-                "none",
-                "--cert-dir",
-                str(p.dir),
-                "--profiling=false",
-                "--v",
-                "1",
-            ],
+                self.state.ports["apiserver"],
+                self.pki,
+            ),
             ready=lambda: (
                 processes.http_ok(self.url("apiserver", "https") + "/readyz", self.admin_tls, b"ok")
                 and self.admission_ready()
@@ -196,27 +146,9 @@ class Supervisor:
         kcfg = self.dir / "controller-manager.kubeconfig"
         return Component(
             name="kube-controller-manager",
-            argv=[
-                str(self.bins.kube_controller_manager),
-                "--kubeconfig",
-                str(kcfg),
-                "--authentication-kubeconfig",
-                str(kcfg),
-                "--authorization-kubeconfig",
-                str(kcfg),
-                "--bind-address",
-                processes.LOOPBACK,
-                "--secure-port",
-                str(self.state.ports["kcm"]),
-                "--controllers",
-                "garbage-collector-controller,namespace-controller,serviceaccount-controller",
-                "--use-service-account-credentials=true",
-                "--leader-elect=false",
-                "--root-ca-file",
-                str(self.pki.ca_cert),
-                "--v",
-                "1",
-            ],
+            argv=commands.kube_controller_manager(
+                self.bins.kube_controller_manager, kcfg, self.state.ports["kcm"], self.pki.ca_cert
+            ),
             ready=lambda: processes.http_ok(
                 self.url("kcm", "https") + "/healthz", self.insecure_tls, b"ok"
             ),
@@ -225,30 +157,17 @@ class Supervisor:
 
     def coredns(self) -> Component:
         corefile = self.dir / "Corefile"
-        zones = " ".join(DNS_ZONES)
         corefile.write_text(
-            f"""# Written by the dnsrace supervisor: the lab's DNS, served from the record store.
-{zones} {{
-    bind {processes.LOOPBACK}
-    etcd {zones} {{
-        path /skydns
-        endpoint {self.url("etcd_records")}
-    }}
-    ready {processes.LOOPBACK}:{self.state.ports["dns_ready"]}
-    prometheus {processes.LOOPBACK}:{self.state.ports["dns_metrics"]}
-    errors
-}}
-"""
+            commands.corefile(
+                DNS_ZONES,
+                self.url("etcd_records"),
+                self.state.ports["dns_ready"],
+                self.state.ports["dns_metrics"],
+            )
         )
         return Component(
             name="coredns",
-            argv=[
-                str(self.bins.coredns),
-                "-conf",
-                str(corefile),
-                "-dns.port",
-                str(self.state.ports["dns"]),
-            ],
+            argv=commands.coredns(self.bins.coredns, corefile, self.state.ports["dns"]),
             ready=lambda: processes.http_ok(self.url("dns_ready") + "/ready"),
             ports=("dns", "dns_ready", "dns_metrics"),
         )
@@ -258,9 +177,7 @@ class Supervisor:
         port = self.state.ports["frontend"]
         return Component(
             name=f"frontend-{name}",
-            argv=[
-                sys.executable,
-                "-m",
+            argv=commands.python_module(
                 "mockaws.frontend",
                 "--name",
                 name,
@@ -270,7 +187,7 @@ class Supervisor:
                 str(port),
                 "--store-url",
                 self.url("dynamodb_store"),
-            ],
+            ),
             ready=lambda: processes.http_ok(f"http://{address}:{port}/health"),
             ports=(),
         )
@@ -278,13 +195,9 @@ class Supervisor:
     def store(self) -> Component:
         return Component(
             name="dynamodb-store",
-            argv=[
-                sys.executable,
-                "-m",
-                "mockaws.store",
-                "--port",
-                str(self.state.ports["dynamodb_store"]),
-            ],
+            argv=commands.python_module(
+                "mockaws.store", "--port", str(self.state.ports["dynamodb_store"])
+            ),
             ready=lambda: processes.http_ok(self.url("dynamodb_store") + "/moto-api/"),
             ports=("dynamodb_store",),
         )
@@ -295,7 +208,7 @@ class Supervisor:
         key = f"svc_{name}"
         return Component(
             name=name,
-            argv=[sys.executable, "-m", f"mockaws.{name}", "--port", str(self.state.ports[key])],
+            argv=commands.python_module(f"mockaws.{name}", "--port", str(self.state.ports[key])),
             ready=lambda: processes.http_ok(self.url(key) + "/healthz"),
             ports=(key,),
             env={
@@ -311,7 +224,7 @@ class Supervisor:
         live_url = f"{self.url(liveness)}/healthz"
         return Component(
             name=name,
-            argv=[sys.executable, "-m", module],
+            argv=commands.python_module(module),
             ready=lambda: processes.http_ok(live_url),
             ports=(metrics, liveness),
             env={

@@ -1,29 +1,19 @@
-"""`dnsrace report NAME`: reports/NAME/index.html (self-contained: plots embedded) and the PNG
-plots beside it, from what the lab recorded about one Scenario: its status (verdict,
-timeline), its probe samples (ConfigMap scenario-NAME-series) and the enactors' Events."""
+"""The report's plots (matplotlib, Agg): generations per endpoint with the enactors' Events,
+answers, the incident's phases on a timeline, and the cascade's lanes."""
 
 from __future__ import annotations
 
-import base64
-import html
-import json
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
-from dnsrace.core.plans import DEFAULT_ENDPOINTS, ENDPOINT_LABELS, generation_of
+from dnsrace.cli.report.data import EVENT_STYLE, Sample, empty_spans, rates
+from dnsrace.core.plans import DEFAULT_ENDPOINTS, ENDPOINT_LABELS
 from dnsrace.core.times import timestamp_of as _ts
-from dnsrace.scenarios import configmaps
-from dnsrace.scenarios.control import LabEvent, events_since
-from dnsrace.scenarios.dependents import read_samples
-from dnsrace.stores import kube
+from dnsrace.scenarios.control import LabEvent
 
 WRITER_COLOURS = {
     "a": "#d62728",
@@ -32,16 +22,8 @@ WRITER_COLOURS = {
     "operator": "#9467bd",
     "": "#7f7f7f",
 }
-EVENT_STYLE = {
-    "StaleOverwrite": ("#d62728", "stale overwrite"),
-    "ActivePlanDeleted": ("#000000", "active plan deleted"),
-    "RecordCleared": ("#ff7f0e", "record cleared (empty)"),
-    "EndpointStuck": ("#8c564b", "endpoint stuck"),
-    "SkippedNewer": ("#2ca02c", "CAS: skipped older plan"),
-    "CASConflict": ("#17becf", "CAS conflict"),
-    "PlanDeleted": ("#bcbd22", "plan deleted (unused)"),
-    "EndpointRepaired": ("#9467bd", "repaired"),
-}
+
+
 # The incident's phases (INCIDENT.md, "The race"), placed at what the lab observed.
 PHASES = [
     ("1-2: a stalls with G; b applies a newer plan", "#f0f0f0"),
@@ -51,99 +33,12 @@ PHASES = [
 ]
 
 
-NOTHING_HAPPENED = "<li>No stale overwrite, no deletion of a plan in use, no record cleared.</li>"
-
-
-class ReportError(RuntimeError):
-    pass
-
-
-@dataclass
-class Sample:
-    t: float
-    endpoint: str
-    rcode: str
-    answers: int
-    generation: int
-    writer: str
-
-
-def load(
-    api: client.ApiClient, ns: str, name: str
-) -> tuple[dict[str, Any], list[Sample], list[LabEvent]]:
-    crd = client.CustomObjectsApi(api)
-    try:
-        obj: Any = crd.get_namespaced_custom_object(kube.GROUP, kube.VERSION, ns, "scenarios", name)
-    except ApiException as exc:
-        if exc.status == 404:
-            raise ReportError(
-                f"no scenario {name!r} in namespace {ns}; run one with 'dnsrace run'"
-            ) from exc
-        raise
-    st = obj.get("status") or {}
-    if st.get("phase") not in ("Completed", "Failed"):
-        raise ReportError(
-            f"scenario {name} is {st.get('phase', 'Pending')}; report it when it has finished"
-        )
-    samples: list[Sample] = []
-    for line in configmaps.read_lines(api, ns, f"scenario-{name}-series"):
-        t, ep, rcode, n, gen, writer = json.loads(line)
-        samples.append(Sample(float(t), str(ep), str(rcode), int(n), int(gen), str(writer)))
-    events: list[LabEvent] = []
-    if st.get("startTime"):
-        base = int(st.get("baseGeneration", 0))
-        end = _ts(st["completionTime"]) if st.get("completionTime") else float("inf")
-        events = [
-            e
-            for e in events_since(client.CoreV1Api(api), ns, _ts(st["startTime"]), set(EVENT_STYLE))
-            if generation_of(e.plan) > base and _ts(e.time) <= end + 1
-        ]
-    return obj, samples, events
-
-
-def write_report(api: client.ApiClient, ns: str, name: str, out_root: Path) -> Path:
-    obj, samples, events = load(api, ns, name)
-    out = out_root / name
-    out.mkdir(parents=True, exist_ok=True)
-    st = obj.get("status") or {}
-    t0 = _ts(st["startTime"]) if st.get("startTime") else (samples[0].t if samples else 0.0)
-    endpoints = [e for e in DEFAULT_ENDPOINTS if any(s.endpoint == e for s in samples)] or sorted(
-        {s.endpoint for s in samples}
-    )
-    plots = {
-        "generations.png": plot_generations(
-            samples, events, endpoints, t0, name, obj["spec"]["protocol"]
-        ),
-        "answers.png": plot_answers(samples, endpoints, t0),
-        "timeline.png": plot_timeline(samples, events, st, t0),
-    }
-    rows = read_samples(api, ns, name)
-    if rows:
-        plots["cascade.png"] = plot_cascade(rows, st, t0)
-    for file, fig in plots.items():
-        fig.savefig(out / file, dpi=110, bbox_inches="tight")
-        plt.close(fig)
-    (out / "index.html").write_text(render_html(obj, events, out, list(plots), t0))
-    return out / "index.html"
+def close(fig: Any) -> None:
+    plt.close(fig)
 
 
 def _label(endpoint: str) -> str:
     return ENDPOINT_LABELS.get(endpoint, endpoint)
-
-
-def _empty_spans(samples: list[Sample], endpoint: str, t0: float) -> list[tuple[float, float]]:
-    spans, start, last = [], None, None
-    for s in (x for x in samples if x.endpoint == endpoint):
-        empty = s.answers == 0 and s.generation > 0
-        if empty and start is None:
-            start = s.t - t0
-        if not empty and start is not None:
-            spans.append((start, s.t - t0))
-            start = None
-        last = s.t - t0
-    if start is not None and last is not None:
-        spans.append((start, last))
-    return spans
 
 
 def plot_generations(
@@ -182,7 +77,7 @@ def plot_generations(
                     label=f"written by {writer}",
                     zorder=3,
                 )
-        for a, b in _empty_spans(samples, ep, t0):
+        for a, b in empty_spans(samples, ep, t0):
             ax.axvspan(a, b, color="#d62728", alpha=0.18, zorder=1, label="NXDOMAIN (empty record)")
         for e in events:
             if e.reason == "StaleOverwrite" and ep in e.message:
@@ -244,7 +139,7 @@ def plot_timeline(
         r: min((_ts(e.time) - t0 for e in events if e.reason == r), default=None)
         for r in ("StaleOverwrite", "ActivePlanDeleted")
     }
-    empties = [a for a, _ in _empty_spans(samples, DEFAULT_ENDPOINTS[0], t0)]
+    empties = [a for a, _ in empty_spans(samples, DEFAULT_ENDPOINTS[0], t0)]
     marks = [
         0.0,
         first["StaleOverwrite"],
@@ -288,19 +183,6 @@ def plot_timeline(
     return fig
 
 
-def _rates(rows: list[dict[str, Any]], svc: str, key: str, window: float = 1.0) -> list[float]:
-    """Per-second rate of a counter over the last `window` seconds at each sample."""
-    out, j = [], 0
-    for cur in rows:
-        while float(cur["t"]) - float(rows[j]["t"]) > window:
-            j += 1
-        prev = rows[j]
-        dt = float(cur["t"]) - float(prev["t"])
-        a, b = (prev.get(svc) or {}).get(key, 0), (cur.get(svc) or {}).get(key, 0)
-        out.append(max(0.0, (float(b) - float(a)) / dt) if dt > 0 else 0.0)
-    return out
-
-
 def plot_cascade(rows: list[dict[str, Any]], st: dict[str, Any], t0: float) -> Any:
     """One lane per service, as the incident's timeline tells it: DNS, DynamoDB clients, DWFM,
     Network Manager, EC2 launches, NLB; the empty record shaded across every lane, the manual
@@ -315,11 +197,11 @@ def plot_cascade(rows: list[dict[str, Any]], st: dict[str, Any], t0: float) -> A
     dns, ddb, dwfm, nm, ec2, nlb = lanes
     dns.step(t, [r["addrs"] for r in rows], where="post", color="#333")
     dns.set_ylabel("DNS\naddresses")
-    ddb.plot(t, _rates(rows, "clients", "okOnOpenConnections"), label="ok, open connections")
-    ddb.plot(t, _rates(rows, "clients", "newConnectionsOk"), label="ok, new connections")
+    ddb.plot(t, rates(rows, "clients", "okOnOpenConnections"), label="ok, open connections")
+    ddb.plot(t, rates(rows, "clients", "newConnectionsOk"), label="ok, new connections")
     ddb.plot(
         t,
-        _rates(rows, "clients", "newConnectionDnsFailures"),
+        rates(rows, "clients", "newConnectionDnsFailures"),
         color="#d62728",
         label="new connection: NXDOMAIN",
     )
@@ -347,23 +229,23 @@ def plot_cascade(rows: list[dict[str, Any]], st: dict[str, Any], t0: float) -> A
     nm.plot(t, col("netmgr", "backlog"), color="#8c564b", label="backlog")
     nm.plot(t, col("netmgr", "oldestWaitSeconds"), color="#e377c2", label="oldest wait (s)")
     nm.set_ylabel("Network\nManager")
-    ec2.plot(t, _rates(rows, "clients", "launchesOk"), color="#2ca02c", label="launched")
+    ec2.plot(t, rates(rows, "clients", "launchesOk"), color="#2ca02c", label="launched")
     ec2.plot(
         t,
-        _rates(rows, "ec2", "insufficientCapacity"),
+        rates(rows, "ec2", "insufficientCapacity"),
         color="#d62728",
         label="InsufficientCapacity",
     )
     ec2.plot(
         t,
-        _rates(rows, "ec2", "requestLimitExceeded"),
+        rates(rows, "ec2", "requestLimitExceeded"),
         color="#9467bd",
         label="RequestLimitExceeded",
     )
     ec2.set_ylabel("EC2\nlaunches/s")
     nlb.plot(t, col("nlb", "capacityPercent"), color="#17becf", label="capacity in service %")
-    nlb.plot(t, _rates(rows, "nlb", "removals"), color="#d62728", label="removals/s")
-    nlb.plot(t, _rates(rows, "nlb", "restorations"), color="#2ca02c", label="restorations/s")
+    nlb.plot(t, rates(rows, "nlb", "removals"), color="#d62728", label="removals/s")
+    nlb.plot(t, rates(rows, "nlb", "restorations"), color="#2ca02c", label="restorations/s")
     nlb.set_ylabel("NLB")
     nlb.set_xlabel("seconds since the scenario started")
     spans, start = [], None
@@ -394,83 +276,3 @@ def plot_cascade(rows: list[dict[str, Any]], st: dict[str, Any], t0: float) -> A
     )
     fig.tight_layout()
     return fig
-
-
-def _img(path: Path) -> str:
-    data = base64.b64encode(path.read_bytes()).decode()
-    return f'<img alt="{html.escape(path.name)}" src="data:image/png;base64,{data}">'
-
-
-def render_html(
-    obj: dict[str, Any], events: list[LabEvent], out: Path, plots: list[str], t0: float
-) -> str:
-    st = obj.get("status") or {}
-    v = st.get("verdict") or {}
-    name, spec = obj["metadata"]["name"], obj["spec"]
-    rows = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape(json.dumps(v.get(k)))}</td></tr>"
-        for k in (
-            "emptyRecordObserved",
-            "emptyRecordSeconds",
-            "staleOverwrites",
-            "activePlanDeletions",
-            "recordsCleared",
-            "endpointsStuck",
-            "casConflicts",
-            "regressions",
-            "finalRecord",
-            "simulated",
-            "passed",
-            "failures",
-        )
-        if k in v
-    )
-    story = "".join(f"<li>{html.escape(s)}</li>" for s in v.get("story", []))
-    figures = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape(json.dumps(x))}</td></tr>"
-        for k, x in sorted((v.get("cascade") or {}).items())
-    )
-    violations = "".join(f"<li>{html.escape(x)}</li>" for x in v.get("invariantViolations", []))
-    cascade = (
-        f"<h2>The cascade</h2><ul>{violations or '<li>No invariant violated.</li>'}</ul>"
-        f"<table>{figures}</table>"
-        if figures
-        else ""
-    )
-    timeline = "".join(
-        f"<tr><td>{_ts(t['time']) - t0:7.2f}s</td><td>{html.escape(t['kind'])}</td>"
-        f"<td>{html.escape(t['message'])}</td></tr>"
-        for t in st.get("timeline", [])
-    )
-    notable = "".join(
-        f"<tr><td>{_ts(e.time) - t0:7.2f}s</td><td>{html.escape(e.reason)}</td>"
-        f"<td>{html.escape(e.message)}</td></tr>"
-        for e in events
-        if e.reason not in ("CASConflict",)
-    )
-    images = "".join(f"<figure>{_img(out / p)}</figure>" for p in plots)
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>dnsrace report: {html.escape(name)}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 1180px; margin: 2em auto; color: #222; }}
-h1 {{ font-size: 1.5em; }} .summary {{ font-size: 1.15em; padding: .6em 1em; border-radius: 6px;
-background: {"#fde0dd" if v.get("finalRecord", {}).get("answer") == "NXDOMAIN" else "#e5f5e0"}; }}
-table {{ border-collapse: collapse; margin: 1em 0; }} td, th {{ border: 1px solid #ddd;
-padding: 3px 8px; text-align: left; font-size: .9em; vertical-align: top; }}
-img {{ max-width: 100%; }} figure {{ margin: 1.5em 0; }} code {{ background: #f4f4f4; }}
-</style></head><body>
-<h1>dnsrace report: {html.escape(name)}</h1>
-<p>{html.escape(spec.get("description", ""))} Protocol <code>{html.escape(spec["protocol"])}</code>,
-keep {spec.get("keep", 2)}; started {html.escape(st.get("startTime", "?"))}, finished
-{html.escape(st.get("completionTime", "?"))}; phase {html.escape(st.get("phase", "?"))}.</p>
-<p class="summary">{html.escape(v.get("summary", ""))}</p>
-<h2>What happened</h2><ol>{story or NOTHING_HAPPENED}</ol>
-<h2>Verdict</h2><table>{rows}</table>
-{cascade}
-<h2>Plots</h2>{images}
-<h2>Enactor events</h2><table><tr><th>t</th><th>reason</th><th>message</th></tr>{notable}</table>
-<h2>Scenario timeline</h2><table><tr><th>t</th><th>kind</th><th>message</th></tr>{timeline}</table>
-<p>Generated by <code>dnsrace report {html.escape(name)}</code> from the Scenario's status,
-its probe samples and the enactors' Kubernetes Events.</p>
-</body></html>
-"""
