@@ -137,8 +137,10 @@ def test_operators_resume_within_seconds_of_the_api_server_coming_back(
 
 
 def test_a_crash_loop_backs_off_and_others_restart_meanwhile(lab_defaults: lab.LabState) -> None:
-    """CoreDNS killed three times as soon as it is back: each wait doubles. kube-apiserver
-    killed with it: CoreDNS is restarted and ready while the API server still starts."""
+    """CoreDNS killed three times as soon as it is back: each wait doubles. Then, with etcd-api
+    held down, kube-apiserver is restarted but cannot get ready: it stays not ready (the old
+    supervisor called a respawned child ready at once) while CoreDNS, killed meanwhile, is
+    restarted and ready (no restart waits on another)."""
     state = lab_defaults
     mark = log_length(state)
     for _ in range(3):
@@ -155,25 +157,31 @@ def test_a_crash_loop_backs_off_and_others_restart_meanwhile(lab_defaults: lab.L
     waits = [r["in_seconds"] for r in supervisor_lines(state, "coredns", mark) if "in_seconds" in r]
     assert waits == sorted(waits)
     assert waits[-1] >= 2 * waits[0]
-    wait_for(
-        lambda: (s := lab.LabState.load(state.dir)) is not None and s.components["coredns"].ready,
-        30,
-        "coredns ready",
-    )
-    mark = log_length(state)
-    lab.kill(state.dir, "kube-apiserver", hold=False)
-    lab.kill(state.dir, "coredns", hold=False)
-    wait_for(
-        lambda: any(r["event"] == "ready" for r in supervisor_lines(state, "kube-apiserver", mark)),
-        90,
-        "kube-apiserver ready",
-    )
-    ready = [
-        (i, r["component"])
-        for i, r in enumerate(
-            json.loads(line)
-            for line in (state.dir / "logs" / "supervisor.log").read_text().splitlines()[mark:]
+
+    def ready(component: str) -> bool:
+        now = lab.LabState.load(state.dir)
+        return bool(now and now.components[component].ready)
+
+    wait_for(lambda: ready("coredns"), 30, "coredns ready")
+    lab.kill(state.dir, "etcd-api", hold=True)
+    try:
+        mark = log_length(state)
+        lab.kill(state.dir, "kube-apiserver", hold=False)
+        wait_for(
+            lambda: (
+                "respawned" in [r["event"] for r in supervisor_lines(state, "kube-apiserver", mark)]
+            ),
+            30,
+            "kube-apiserver respawned",
         )
-        if r["event"] == "ready"
-    ]
-    assert [c for _, c in ready][:2] == ["coredns", "kube-apiserver"], ready
+        lab.kill(state.dir, "coredns", hold=False)
+        wait_for(
+            lambda: "ready" in [r["event"] for r in supervisor_lines(state, "coredns", mark)],
+            30,
+            "coredns ready again",
+        )
+        assert not ready("kube-apiserver")  # respawned, but its etcd is down: not ready
+        assert "ready" not in [r["event"] for r in supervisor_lines(state, "kube-apiserver", mark)]
+    finally:
+        lab.release(state.dir, "etcd-api")
+    wait_for(lambda: ready("etcd-api") and ready("kube-apiserver"), 120, "the API back")
