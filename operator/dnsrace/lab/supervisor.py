@@ -25,14 +25,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from dnsrace.core.names import NAMESPACE
-from dnsrace.core.plans import REGION, plan_name
+from dnsrace.core.names import API_VERSION, NAMESPACE, Plural
+from dnsrace.core.plans import REGION, REGIONAL_ENDPOINT, Plan, plan_name
+from dnsrace.core.records import Target
 from dnsrace.core.times import now_iso
 from dnsrace.lab import commands, identities, permissions, processes, versions
 from dnsrace.lab import objects as labobjects
 from dnsrace.lab import pki as pkimod
 from dnsrace.lab.local import DNS_ZONES, ComponentState, LabState
 from dnsrace.lab.restarts import ChildLife, Phase, RestartPolicy
+from dnsrace.stores.plans import plan_object
 from mockaws.settings import SERVICES as MOCK_SERVICES
 
 _PORT_KINDS: dict[str, tuple[int, ...]] = {"dns": (socket.SOCK_DGRAM, socket.SOCK_STREAM)}
@@ -127,19 +129,16 @@ class Supervisor:
         30 s). Before the policy is installed (first start) there is nothing to wait for."""
         if not self.admission_installed:
             return True
-        plan = {
-            "apiVersion": "dnsrace.io/v1alpha1",
-            "kind": "DNSPlan",
-            "metadata": {"name": plan_name(REGION, 999999)},
-            "spec": {
-                "generation": 999999,
-                "region": REGION,
-                "endpoints": ["dynamodb.us-east-1.amazonaws.com"],
-                "targets": [{"address": "127.0.0.11", "weight": 100, "loadBalancer": "lb-1"}],
-            },
-        }
-        url = self.url("apiserver", "https") + f"/apis/dnsrace.io/v1alpha1/namespaces/{NAMESPACE}"
-        status, body = processes.http_post(f"{url}/dnsplans?dryRun=All", plan, self.admin_tls)
+        probe = Plan(
+            plan_name(REGION, 999999),
+            999999,
+            (REGIONAL_ENDPOINT,),
+            (Target(labobjects.FRONTEND_ADDRESSES[0], 100, "lb-1"),),
+        )
+        url = self.url("apiserver", "https") + f"/apis/{API_VERSION}/namespaces/{NAMESPACE}"
+        status, body = processes.http_post(
+            f"{url}/{Plural.DNSPLANS}?dryRun=All", plan_object(probe, REGION), self.admin_tls
+        )
         return not (status == 422 and b"failed to configure policy" in body)
 
     def controller_manager(self) -> Component:

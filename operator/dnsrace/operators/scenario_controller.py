@@ -233,35 +233,34 @@ class ScenarioRun:
     def take_the_lab(self) -> bool:
         """For a finished run still to restore the lab: only while no other scenario runs (a
         restarted controller must not undo a run in progress). Takes the process lock."""
-        others: Any = self.crd.list_namespaced_custom_object(
-            kube.GROUP, kube.VERSION, self.ns, PLURAL
-        )
-        if any(
-            (o.get("status") or {}).get("phase") == "Running"
-            for o in others["items"]
-            if o["metadata"]["name"] != self.name
-        ):
+        if any(st.get("phase") == "Running" for st in self._others().values()):
             return False
         return bool(self.memo.lock.acquire(blocking=False))
 
-    def _acquire(self) -> bool:
-        """One scenario at a time: this process's lock, and no other Scenario Running."""
-        others: Any = self.crd.list_namespaced_custom_object(
+    def _others(self) -> dict[str, dict[str, Any]]:
+        """The other Scenarios' statuses, by name."""
+        listed: Any = self.crd.list_namespaced_custom_object(
             kube.GROUP, kube.VERSION, self.ns, PLURAL
         )
+        return {
+            o["metadata"]["name"]: dict(o.get("status") or {})
+            for o in listed["items"]
+            if o["metadata"]["name"] != self.name
+        }
+
+    def _acquire(self) -> bool:
+        """One scenario at a time: this process's lock, and no other Scenario Running."""
         running = [
-            o["metadata"]["name"]
-            for o in others["items"]
-            if (o.get("status") or {}).get("phase") == "Running"
-            and o["metadata"]["name"] != self.name
+            name
+            for name, st in self._others().items()
+            if st.get("phase") == "Running"
+            # a finished run whose aftermath is still kept holds the lab too
+            or (
+                st.get("phase") in ("Completed", "Failed")
+                and st.get("aftermathUntil")
+                and not st.get("labRestored")
+            )
         ]
-        running += [
-            o["metadata"]["name"]
-            for o in others["items"]
-            if (o.get("status") or {}).get("phase") in ("Completed", "Failed")
-            and (o.get("status") or {}).get("aftermathUntil")
-            and not (o.get("status") or {}).get("labRestored")
-        ]  # a finished run whose aftermath is still kept holds the lab too
         mine_running = self.status.get("phase") == "Running"
         acquired = False if running and not mine_running else self.memo.lock.acquire(blocking=False)
         if not acquired:
@@ -396,26 +395,14 @@ class ScenarioRun:
         )
 
     def retry_step(self, step: Callable[[], Any], deadline: float, what: str) -> None:
-        """Run `step` (idempotent); while the control plane fails in passing, note it once and
-        run it again, until the run's deadline (then LabTimeout names the last error)."""
-        noted = False
-        while True:
-            try:
-                step()
-                return
-            except Exception as exc:
-                if not transient(exc):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise LabTimeout(f"control plane unavailable: {describe(exc)}") from exc
-                if not noted:
-                    telemetry.emit(
-                        "scenario-retry", scenario=self.name, step=what, error=describe(exc)
-                    )
-                    noted = True
-                if self.control.stop():
-                    raise Stopped(f"stopped while retrying {what}") from exc
-                time.sleep(0.5)
+        """Run `step` (idempotent) until it goes through or the run's deadline passes; a
+        passing failure still there at the deadline is a LabTimeout that names it."""
+        try:
+            retrying(step, deadline - time.monotonic(), what, self.control.stop)
+        except Exception as exc:
+            if transient(exc):
+                raise LabTimeout(f"control plane unavailable: {describe(exc)}") from exc
+            raise
 
     def fail(self, reason: str, message: str) -> None:
         self.conditions(
@@ -556,16 +543,24 @@ class ScenarioProbe(PeriodicSampler):
 SAVE_SECONDS = 60  # how long a status write or the lab's restore retries a passing failure
 
 
-def retrying(call: Callable[[], T], seconds: float, what: str) -> T:
-    """`call()`, retried every half second while it fails in passing, for up to `seconds`."""
+def retrying(
+    call: Callable[[], T], seconds: float, what: str, stop: Callable[[], bool] = lambda: False
+) -> T:
+    """`call()`, retried every half second while it fails in passing (noted once), for up to
+    `seconds`: then the last failure is raised; Stopped if `stop` says so meanwhile."""
     deadline = time.monotonic() + seconds
+    noted = False
     while True:
         try:
             return call()
         except Exception as exc:
             if not transient(exc) or time.monotonic() >= deadline:
                 raise
-            telemetry.emit("retry", what=what, error=describe(exc))
+            if stop():
+                raise Stopped(f"stopped while retrying {what}") from exc
+            if not noted:
+                telemetry.emit("retry", what=what, error=describe(exc))
+                noted = True
             time.sleep(0.5)
 
 

@@ -135,21 +135,29 @@ class LabControl:
         return dict(obj["spec"])
 
     # waits ------------------------------------------------------------------------------------
+    def wait(
+        self,
+        predicate: Callable[[], T | Literal[False] | None],
+        timeout: float,
+        what: str,
+        every: float = 0.02,
+    ) -> T:
+        """`wait_for`, ended early by `self.stop`."""
+        return wait_for(predicate, timeout, what, every, self.stop)
+
     def wait_paused_at(self, name: str, where: str, timeout: float = 30) -> None:
-        wait_for(
+        self.wait(
             lambda: self.enactor_status(name).get("pausedAt") == where,
             timeout,
             f"enactor {name} to pause at {where}",
-            stop=self.stop,
         )
 
     def wait_phase(self, name: str, phases: Iterable[str], timeout: float = 30) -> dict[str, Any]:
         want = set(phases)
-        return wait_for(
+        return self.wait(
             lambda: (s := self.enactor_status(name)).get("phase") in want and s,
             timeout,
             f"enactor {name} to be {'/'.join(sorted(want))}",
-            stop=self.stop,
         )
 
     def wait_cleared(self, name: str, timeout: float = 30) -> None:
@@ -159,16 +167,17 @@ class LabControl:
             status = self.enactor_status(name)
             return status.get("phase") == "Paused" and not status.get("firedCrashes")
 
-        wait_for(
-            cleared, timeout, f"enactor {name} to be Paused with its faults cleared", stop=self.stop
+        self.wait(
+            cleared,
+            timeout,
+            f"enactor {name} to be Paused with its faults cleared",
         )
 
     def wait_seen(self, name: str, generation: int, timeout: float = 30) -> None:
-        wait_for(
+        self.wait(
             lambda: int(self.enactor_status(name).get("newestSeen", 0)) >= generation,
             timeout,
             f"enactor {name} to see g{generation}",
-            stop=self.stop,
         )
 
     def wait_applied(self, name: str, generation: int, timeout: float = 60) -> None:
@@ -179,7 +188,11 @@ class LabControl:
                 "Paused",
             )
 
-        wait_for(applied, timeout, f"enactor {name} to apply g{generation}", stop=self.stop)
+        self.wait(
+            applied,
+            timeout,
+            f"enactor {name} to apply g{generation}",
+        )
 
     # plans and records -------------------------------------------------------------------------
     def newest_plan(self) -> Plan | None:

@@ -20,7 +20,7 @@ from dnsrace.core.names import GROUP, VERSION, Plural
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGION
 from dnsrace.core.protocol import Variant
 from dnsrace.lab import objects as labobjects
-from dnsrace.scenarios.control import LabControl, LabTimeout, wait_for
+from dnsrace.scenarios.control import LabControl, LabTimeout
 from dnsrace.scenarios.dependents import ServicesClient, merge
 from dnsrace.scenarios.repair import repair
 from mockaws.settings import SettingsInvalid, parse_services
@@ -219,11 +219,10 @@ class StepEngine:
         )
 
     def _wait_held(self, name: str) -> None:
-        wait_for(
+        self.control.wait(
             lambda: bool(self.control.enactor_status(name).get("viewHeld")),
             self.timeout,
             f"enactor {name} to hold its plan view",
-            stop=self.control.stop,
         )
 
     def start_faults(self, enactors: Sequence[Mapping[str, Any]]) -> None:
@@ -291,37 +290,34 @@ class StepEngine:
         if name and "seen" in w:
             c.wait_seen(name, self.base + int(w["seen"]), self.timeout)
         if name and "crashed" in w:
-            wait_for(
+            self.control.wait(
                 lambda: w["crashed"] in c.enactor_status(name).get("firedCrashes", []),
                 self.timeout,
                 f"enactor {name} to crash at {w['crashed']}",
-                stop=self.control.stop,
             )
         if "generation" in w:
             goal = self.base + int(w["generation"])
-            wait_for(
+            self.control.wait(
                 lambda: (n := c.newest_plan()) is not None and n.generation >= goal,
                 self.timeout,
                 f"the newest plan to reach g{goal}",
-                stop=self.control.stop,
             )
         if w.get("settled"):
             self.settle()
         if "emptySeconds" in w:
             empty_for = float(w["emptySeconds"])
-            wait_for(
+            self.control.wait(
                 lambda: (
                     float((self.progress.get("probes") or {}).get("emptySeconds", 0)) >= empty_for
                 ),
                 self.timeout,
                 f"the regional endpoint to have been empty for {empty_for:g}s",
-                stop=self.control.stop,
             )
         if "seconds" in w:
             # the one wait on time: an observation window, for watching an aftermath
             window = float(w["seconds"])
             ends = time.monotonic() + min(window, self.timeout)
-            wait_for(lambda: time.monotonic() >= ends, window + 1, "the window", 0.1, c.stop)
+            c.wait(lambda: time.monotonic() >= ends, window + 1, "the window", 0.1)
             if time.monotonic() >= self.deadline:
                 raise LabTimeout(f"durationSeconds used up during a {window:g}s window")
         self.note("Observed", "observed: " + ", ".join(f"{k}={v}" for k, v in w.items()))
@@ -344,11 +340,10 @@ class StepEngine:
             self.progress["pendingGrant"] = {"index": index, "target": target}
             self.save({"pendingGrant": self.progress["pendingGrant"]})
             c.enactor(name, stepGate=target, viewGate=gate, paused=False)
-        wait_for(
+        self.control.wait(
             lambda: int(c.enactor_status(name).get("stepsTaken", 0)) >= target,
             self.timeout,
             f"enactor {name} to take step {target}",
-            stop=self.control.stop,
         )
 
     def settle(self) -> None:

@@ -107,18 +107,18 @@ class CachedPlanStore:
 
     def __init__(self, backend: KubePlanStore) -> None:
         self.backend = backend
-        self._plans: dict[str, Plan] = {}
-        self._queue: list[tuple[str, Plan]] = []
+        self._plans: dict[str, Plan] = {}  # the view
+        self._queue: list[tuple[str, Plan]] = []  # events not yet in the view (held)
+        self._latest: dict[str, Plan] = {}  # the view once the queue is applied
         self.held = False
         self._lock = threading.Lock()
         self.changed = threading.Event()
 
     def observe(self, event_type: str | None, obj: Mapping[str, Any]) -> None:
         """One watch event (ADDED, MODIFIED, DELETED)."""
-        try:
-            plan = plan_from_object(obj)
-        except (KeyError, TypeError, ValueError):
-            return  # a malformed object is not a plan; the API server's schema rejects most
+        plan = _parsed(obj)
+        if plan is None:
+            return
         with self._lock:
             self._event("DELETED" if event_type == "DELETED" else "PRESENT", plan)
         self.changed.set()
@@ -126,15 +126,9 @@ class CachedPlanStore:
     def replace(self, objs: Iterable[Mapping[str, Any]]) -> None:
         """A fresh listing, at start or after the watch expired: the plans it lacks were deleted
         since (each gets its DELETED, in the queue if held), the ones it has are present."""
-        listed: dict[str, Plan] = {}
-        for obj in objs:
-            try:
-                plan = plan_from_object(obj)
-            except (KeyError, TypeError, ValueError):
-                continue
-            listed[plan.name] = plan
+        listed = {p.name: p for p in map(_parsed, objs) if p is not None}
         with self._lock:
-            for name, plan in self._known().items():
+            for name, plan in list(self._latest.items()):
                 if name not in listed:
                     self._event("DELETED", plan)
             for plan in listed.values():
@@ -143,29 +137,14 @@ class CachedPlanStore:
 
     def _event(self, kind: str, plan: Plan) -> None:
         """Apply (or, held, queue) one event that changes the view; others are dropped."""
-        known = self._known().get(plan.name)
+        known = self._latest.get(plan.name)
         if (known is None) if kind == "DELETED" else (known == plan):
             return
+        _apply(self._latest, kind, plan)
         if self.held:
             self._queue.append((kind, plan))
         else:
-            self._apply(kind, plan)
-
-    def _known(self) -> dict[str, Plan]:
-        """Plans present once the queue is applied (for deciding whether an event changes it)."""
-        plans = dict(self._plans)
-        for kind, plan in self._queue:
-            if kind == "DELETED":
-                plans.pop(plan.name, None)
-            else:
-                plans[plan.name] = plan
-        return plans
-
-    def _apply(self, kind: str, plan: Plan) -> None:
-        if kind == "DELETED":
-            self._plans.pop(plan.name, None)
-        else:
-            self._plans[plan.name] = plan
+            _apply(self._plans, kind, plan)
 
     def hold(self) -> None:
         with self._lock:
@@ -174,7 +153,7 @@ class CachedPlanStore:
     def release(self) -> None:
         with self._lock:
             for kind, plan in self._queue:
-                self._apply(kind, plan)
+                _apply(self._plans, kind, plan)
             self._queue.clear()
             self.held = False
 
@@ -185,7 +164,7 @@ class CachedPlanStore:
             while {p.generation for p in self._plans.values()} != generations:
                 if not self._queue:
                     return False
-                self._apply(*self._queue.pop(0))
+                _apply(self._plans, *self._queue.pop(0))
             return True
 
     def list(self) -> list[Plan]:
@@ -194,6 +173,22 @@ class CachedPlanStore:
 
     def delete(self, plan: Plan, precondition: bool) -> bool:
         return self.backend.delete(plan, precondition)
+
+
+def _parsed(obj: Mapping[str, Any]) -> Plan | None:
+    """The plan an object is, or None: a malformed object is not a plan (the API server's
+    schema rejects most)."""
+    try:
+        return plan_from_object(obj)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _apply(plans: dict[str, Plan], kind: str, plan: Plan) -> None:
+    if kind == "DELETED":
+        plans.pop(plan.name, None)
+    else:
+        plans[plan.name] = plan
 
 
 @dataclass
