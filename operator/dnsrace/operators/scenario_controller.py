@@ -118,13 +118,16 @@ class ScenarioRun:
         self.lock = threading.Lock()
 
     # status ------------------------------------------------------------------------------------
-    def save(self, fields: Mapping[str, Any]) -> None:
+    def save(self, fields: Mapping[str, Any], patience: float | None = None) -> None:
         """Merge `fields` into the status; a passing failure of the API server is retried for
-        up to SAVE_SECONDS (a restarting control plane loses no status)."""
+        up to `patience` seconds (SAVE_SECONDS by default: a restarting control plane loses no
+        status), then raised."""
         with self.lock:
             self.status.update(fields)
             retrying(
-                lambda: self._patch_status(fields), SAVE_SECONDS, f"status of scenario {self.name}"
+                lambda: self._patch_status(fields),
+                SAVE_SECONDS if patience is None else patience,
+                f"status of scenario {self.name}",
             )
 
     def _patch_status(self, fields: Mapping[str, Any]) -> None:
@@ -523,10 +526,10 @@ class ScenarioProbe(PeriodicSampler):
 
     def flush(self) -> None:
         """Save the tallies and append the series; while the API server is away both wait for
-        the next flush (nothing is dropped)."""
+        the next flush (nothing is dropped), and the probes go on sampling meanwhile."""
         self.tally["planPolls"] = [[p.before, sorted(p.plans), p.after] for p in self.polls.all()]
         try:
-            self.runner.save({"probes": {k: v for k, v in self.tally.items()}})
+            self.runner.save({"probes": {k: v for k, v in self.tally.items()}}, patience=0)
             if self.series:
                 configmaps.append_lines(
                     self.runner.api,
