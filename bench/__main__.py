@@ -7,20 +7,20 @@ import tempfile
 from pathlib import Path
 
 from bench import check, convergence, freerun, records
-from dnsrace.lab import local as lab
+from dnsrace.lab import local
 
 
 def main() -> int:
     for line in check.run():
         print(line, flush=True)
     with tempfile.TemporaryDirectory(prefix="dnsrace-bench-") as tmp:
-        state = lab.up(Path(tmp) / "lab")
+        state = local.up(Path(tmp) / "lab")
         try:
             for bench in (records, convergence, freerun):
                 for line in bench.run(state):
                     print(line, flush=True)
         finally:
-            lab.down(state.dir)
+            local.down(state.dir)
     return 0
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from kubernetes import client
 
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, newest
-from dnsrace.lab import local as lab
+from dnsrace.lab import local
 from dnsrace.scenarios.probe import resolve
 from dnsrace.stores import kube
 from dnsrace.stores.plans import KubePlanStore
@@ -20,7 +20,7 @@ NS = "dnsrace"
 
 
 def _converge(
-    state: lab.LabState, api: client.ApiClient, endpoints: list[str]
+    state: local.LabState, api: client.ApiClient, endpoints: list[str]
 ) -> tuple[float, int]:
     crd = client.CustomObjectsApi(api)
     store, plans = EtcdRecordStore(state.record_store), KubePlanStore(api, NS)
@@ -50,7 +50,7 @@ def _converge(
     return time.monotonic() - t0, plan.generation
 
 
-def run(state: lab.LabState) -> list[str]:
+def run(state: local.LabState) -> list[str]:
     api = _api(state)
     crd = client.CustomObjectsApi(api)
     crd.patch_namespaced_custom_object(
@@ -69,7 +69,7 @@ def run(state: lab.LabState) -> list[str]:
     ]
 
 
-def _api(state: lab.LabState) -> Any:
+def _api(state: local.LabState) -> Any:
     from kubernetes import config
 
     return config.new_client_from_config(config_file=str(state.kubeconfig))

@@ -15,7 +15,7 @@ import yaml
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-from dnsrace.lab import local as lab
+from dnsrace.lab import local
 from dnsrace.stores import kube
 
 NS = "dnsrace"
@@ -52,7 +52,7 @@ def run_once(
     raise TimeoutError(f"scenario {name} did not finish in {timeout:g} s")
 
 
-def run(state: lab.LabState) -> Iterator[str]:
+def run(state: local.LabState) -> Iterator[str]:
     crd = client.CustomObjectsApi(config.new_client_from_config(config_file=str(state.kubeconfig)))
     for protocol in ("unguarded", "guarded"):
         doc = yaml.safe_load((SCENARIOS / f"free-run-{protocol}.yaml").read_text())

@@ -6,14 +6,14 @@ from __future__ import annotations
 import time
 
 from dnsrace.core.records import EndpointRecord, Target
-from dnsrace.lab import local as lab
+from dnsrace.lab import local
 from dnsrace.scenarios.probe import resolve
 from dnsrace.stores.records import EtcdRecordStore
 
 N = 300
 
 
-def run(state: lab.LabState) -> list[str]:
+def run(state: local.LabState) -> list[str]:
     store = EtcdRecordStore(state.record_store)
     targets = (Target("127.0.0.11", 100, "lb-1"), Target("127.0.0.12", 100, "lb-2"))
 

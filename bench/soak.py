@@ -21,7 +21,7 @@ from kubernetes import client, config
 
 from bench.freerun import run_once
 from dnsrace.core.plans import DEFAULT_ENDPOINTS
-from dnsrace.lab import local as lab
+from dnsrace.lab import local
 from dnsrace.stores import kube
 
 SECONDS = float(os.environ.get("SOAK_SECONDS", "600"))
@@ -97,7 +97,7 @@ def main() -> int:
     # a Scenario has at most 200 steps: 4 a phase
     doc = scenario(SECONDS, max(PHASE, SECONDS / 45), SEED)
     with tempfile.TemporaryDirectory(prefix="dnsrace-soak-") as tmp:
-        state = lab.up(Path(tmp) / "lab")
+        state = local.up(Path(tmp) / "lab")
         try:
             api = config.new_client_from_config(config_file=str(state.kubeconfig))
             crd = client.CustomObjectsApi(api)
@@ -110,7 +110,7 @@ def main() -> int:
                 len((e.get("status") or {}).get("firedCrashes", [])) for e in enactors["items"]
             )
         finally:
-            lab.down(state.dir)
+            local.down(state.dir)
     if status.get("phase") != "Completed":
         failed = [c for c in status.get("conditions", []) if c.get("type") == "Failed"]
         print(f"soak: the run did not complete: {failed[0]['message'] if failed else status}")

@@ -15,38 +15,36 @@ from kubernetes import client, config
 
 from dnsrace.core.plans import DEFAULT_ENDPOINTS
 from dnsrace.core.records import skydns_dir
-from dnsrace.lab import identities, processes, versions
-from dnsrace.lab import local as lab
-from dnsrace.lab import objects as labobjects
+from dnsrace.lab import identities, local, objects, processes, versions
 from dnsrace.scenarios.control import LabControl, wait_for
 from dnsrace.stores.records import EtcdRecordStore
 
 
 @pytest.fixture(scope="session")
-def local_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[lab.LabState]:
+def local_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[local.LabState]:
     state_dir = tmp_path_factory.mktemp("lab")
-    state = lab.up(state_dir)
+    state = local.up(state_dir)
     try:
         yield state
     finally:
-        lab.down(state_dir)
+        local.down(state_dir)
         assert processes.group_members(state.supervisor_pid) == [], "lab processes left behind"
 
 
 @pytest.fixture(scope="session")
-def api(local_lab: lab.LabState) -> client.ApiClient:
+def api(local_lab: local.LabState) -> client.ApiClient:
     return config.new_client_from_config(config_file=str(local_lab.kubeconfig))
 
 
 @pytest.fixture(scope="session")
-def planner_api(local_lab: lab.LabState) -> client.ApiClient:
+def planner_api(local_lab: local.LabState) -> client.ApiClient:
     """The planner's own identity (only it and the scenario controller may create DNSPlans)."""
     path = identities.kubeconfig_path(local_lab.dir, "planner")
     return config.new_client_from_config(config_file=str(path))
 
 
 @pytest.fixture
-def kubectl(local_lab: lab.LabState) -> Kubectl:
+def kubectl(local_lab: local.LabState) -> Kubectl:
     return Kubectl(local_lab)
 
 
@@ -64,7 +62,7 @@ def dnsrace(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 class Kubectl:
     """The pinned kubectl against the test lab (what users type, in tests)."""
 
-    def __init__(self, state: lab.LabState) -> None:
+    def __init__(self, state: local.LabState) -> None:
         self.argv = [str(versions.binaries().kubectl), "--kubeconfig", str(state.kubeconfig)]
 
     def __call__(
@@ -88,7 +86,7 @@ def namespace(api: client.ApiClient) -> Iterator[str]:
 
 
 @pytest.fixture
-def dns_suffix(local_lab: lab.LabState) -> Iterator[str]:
+def dns_suffix(local_lab: local.LabState) -> Iterator[str]:
     """A DNS suffix no other test uses; its record-store keys are removed afterwards."""
     suffix = f"t{secrets.token_hex(4)}.test.amazonaws.com"
     yield suffix
@@ -112,7 +110,7 @@ def crd(api: client.ApiClient) -> client.CustomObjectsApi:
     return client.CustomObjectsApi(api)
 
 
-def set_health(state: lab.LabState, address: str, healthy: bool) -> None:
+def set_health(state: local.LabState, address: str, healthy: bool) -> None:
     """Mark a DynamoDB front-end healthy or not (its /admin/health endpoint)."""
     import json
     import urllib.request
@@ -128,21 +126,21 @@ def set_health(state: lab.LabState, address: str, healthy: bool) -> None:
 
 
 @pytest.fixture
-def lab_defaults(local_lab: lab.LabState, api: client.ApiClient) -> Iterator[lab.LabState]:
+def lab_defaults(local_lab: local.LabState, api: client.ApiClient) -> Iterator[local.LabState]:
     """The shared lab in its standing configuration before and after the test: every front-end
     healthy, planner running at a 1 s cadence, enactors unguarded, keep 3, no faults."""
 
     def reset() -> None:
-        for ident in labobjects.ENACTORS:
-            lab.release(local_lab.dir, f"enactor-{ident}", missing_ok=True)
-        for address in labobjects.FRONTEND_ADDRESSES:
+        for ident in objects.ENACTORS:
+            local.release(local_lab.dir, f"enactor-{ident}", missing_ok=True)
+        for address in objects.FRONTEND_ADDRESSES:
             set_health(local_lab, address, True)
         # quiesce, then an empty plan and record store: no test inherits another's aftermath
         control = LabControl(api, local_lab.record_store)
-        for ident in labobjects.ENACTORS:
+        for ident in objects.ENACTORS:
             control.enactor(ident, stepGate=None)
         control.reset("unguarded", 3)
-        for ident in labobjects.ENACTORS:
+        for ident in objects.ENACTORS:
             control.enactor(ident, paused=False)
         control.planner(cadenceSeconds=1, paused=False)
         wait_for(lambda: control.newest_plan(), 20, "the planner's first plan after the reset")

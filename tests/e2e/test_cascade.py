@@ -14,7 +14,7 @@ import yaml
 from kubernetes import client
 
 from dnsrace.cli.report import write_report
-from dnsrace.lab import local as lab
+from dnsrace.lab import local
 from tests.conftest import Kubectl, wait_for
 from tests.e2e.test_scenarios import NS, SCENARIOS, apply_and_wait, condition, status_of
 
@@ -42,7 +42,7 @@ def thresholds(file: str) -> dict[str, Any]:
 
 
 def test_cascade_unguarded_collapses_after_dns_is_back(
-    lab_defaults: lab.LabState,
+    lab_defaults: local.LabState,
     kubectl: Kubectl,
     crd: client.CustomObjectsApi,
     api: client.ApiClient,
@@ -77,7 +77,7 @@ def test_cascade_unguarded_collapses_after_dns_is_back(
 
 
 def test_cascade_fixed_recovers_within_its_bounds(
-    lab_defaults: lab.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
     st = run(kubectl, crd, "cascade-fixed.yaml")
     f = st["verdict"]["cascade"]
@@ -93,7 +93,7 @@ def test_cascade_fixed_recovers_within_its_bounds(
 
 
 def test_cascade_guarded_no_dependent_sees_a_dns_error(
-    lab_defaults: lab.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
     st = run(kubectl, crd, "cascade-guarded.yaml")
     f = st["verdict"]["cascade"]
@@ -106,7 +106,7 @@ def test_cascade_guarded_no_dependent_sees_a_dns_error(
 
 
 def test_controller_restart_mid_cascade_resumes_the_monitor(
-    lab_defaults: lab.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
     """Killed once the services run, the controller resumes: the monitor starts again, the
     services keep their state meanwhile, and the verdict still keeps the scenario's promise."""
@@ -121,7 +121,7 @@ def test_controller_restart_mid_cascade_resumes_the_monitor(
         120,
         "the services started and the race under way",
     )
-    lab.kill(lab_defaults.dir, "scenario-controller", hold=False)  # the supervisor restarts it
+    local.kill(lab_defaults.dir, "scenario-controller", hold=False)  # the supervisor restarts it
     kubectl("wait", "-n", NS, "--for=condition=Completed", f"scenario/{name}", "--timeout=300s")
     st = status_of(crd, name)
     assert any(t["kind"] == "Resumed" for t in st["timeline"])
@@ -131,7 +131,7 @@ def test_controller_restart_mid_cascade_resumes_the_monitor(
     assert f["dwfm.metastable"] is False
 
 
-def test_every_service_exposes_prometheus_metrics(lab_defaults: lab.LabState) -> None:
+def test_every_service_exposes_prometheus_metrics(lab_defaults: local.LabState) -> None:
     for name, metric in (
         ("dwfm", "mockaws_dwfm_leased"),
         ("netmgr", "mockaws_netmgr_backlog"),

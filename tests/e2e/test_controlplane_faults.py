@@ -14,7 +14,7 @@ import pytest
 import yaml
 from kubernetes import client
 
-from dnsrace.lab import local as lab
+from dnsrace.lab import local
 from dnsrace.stores.records import EtcdRecordStore
 from tests.conftest import Kubectl, wait_for
 from tests.e2e.test_scenarios import NS, condition, status_of
@@ -49,12 +49,12 @@ def guarded_run(name: str) -> dict[str, Any]:
     }
 
 
-def supervisor_lines(state: lab.LabState, component: str, since: int) -> list[dict[str, Any]]:
+def supervisor_lines(state: local.LabState, component: str, since: int) -> list[dict[str, Any]]:
     lines = (state.dir / "logs" / "supervisor.log").read_text().splitlines()[since:]
     return [r for r in map(json.loads, lines) if r.get("component") == component]
 
 
-def log_length(state: lab.LabState) -> int:
+def log_length(state: local.LabState) -> int:
     return len((state.dir / "logs" / "supervisor.log").read_text().splitlines())
 
 
@@ -64,7 +64,7 @@ def records_at(store: EtcdRecordStore, revision: int) -> list[Any]:
 
 @pytest.mark.parametrize("component", COMPONENTS)
 def test_a_control_plane_process_killed_mid_run(
-    lab_defaults: lab.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi, component: str
+    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi, component: str
 ) -> None:
     state = lab_defaults
     name = f"killed-{component}"
@@ -76,13 +76,13 @@ def test_a_control_plane_process_killed_mid_run(
     revision = store.client.revision()
     before = records_at(store, revision)
     timeline = status_of(crd, name)["timeline"]
-    old = lab.LabState.load(state.dir)
+    old = local.LabState.load(state.dir)
     assert old is not None
     mark = log_length(state)
-    lab.kill(state.dir, component, hold=False)
+    local.kill(state.dir, component, hold=False)
 
     def back() -> bool:
-        now = lab.LabState.load(state.dir)
+        now = local.LabState.load(state.dir)
         c = now.components[component] if now else None
         return bool(c and c.ready and c.pid != old.components[component].pid)
 
@@ -109,19 +109,19 @@ def test_a_control_plane_process_killed_mid_run(
 
 
 def test_operators_resume_within_seconds_of_the_api_server_coming_back(
-    lab_defaults: lab.LabState, crd: client.CustomObjectsApi
+    lab_defaults: local.LabState, crd: client.CustomObjectsApi
 ) -> None:
     """The planner makes its next plan a few seconds after kube-apiserver is ready again, not
     after kopf's default minute of daemon back-off."""
     state = lab_defaults
     plans = crd.list_namespaced_custom_object("dnsrace.io", "v1alpha1", NS, "dnsplans")
     newest = max(int(p["spec"]["generation"]) for p in plans["items"])
-    old = lab.LabState.load(state.dir)
+    old = local.LabState.load(state.dir)
     assert old is not None
-    lab.kill(state.dir, "kube-apiserver", hold=False)
+    local.kill(state.dir, "kube-apiserver", hold=False)
 
     def api_ready() -> bool:
-        now = lab.LabState.load(state.dir)
+        now = local.LabState.load(state.dir)
         c = now.components["kube-apiserver"] if now else None
         return bool(c and c.ready and c.pid != old.components["kube-apiserver"].pid)
 
@@ -136,7 +136,7 @@ def test_operators_resume_within_seconds_of_the_api_server_coming_back(
     assert time.monotonic() - ready_at < 15  # kopf's default daemon back-off alone is 60 s
 
 
-def test_a_crash_loop_backs_off_and_others_restart_meanwhile(lab_defaults: lab.LabState) -> None:
+def test_a_crash_loop_backs_off_and_others_restart_meanwhile(lab_defaults: local.LabState) -> None:
     """CoreDNS killed three times as soon as it is back: each wait doubles. Then, with etcd-api
     held down, kube-apiserver is restarted but cannot get ready: it stays not ready (the old
     supervisor called a respawned child ready at once) while CoreDNS, killed meanwhile, is
@@ -144,13 +144,13 @@ def test_a_crash_loop_backs_off_and_others_restart_meanwhile(lab_defaults: lab.L
     state = lab_defaults
     mark = log_length(state)
     for _ in range(3):
-        current = lab.LabState.load(state.dir)
+        current = local.LabState.load(state.dir)
         assert current is not None
         pid = current.components["coredns"].pid
-        lab.kill(state.dir, "coredns", hold=False)
+        local.kill(state.dir, "coredns", hold=False)
 
         def respawned(pid: int = pid) -> bool:
-            now = lab.LabState.load(state.dir)
+            now = local.LabState.load(state.dir)
             return bool(now and now.components["coredns"].pid != pid)
 
         wait_for(respawned, 30, "coredns respawned")
@@ -159,14 +159,14 @@ def test_a_crash_loop_backs_off_and_others_restart_meanwhile(lab_defaults: lab.L
     assert waits[-1] >= 2 * waits[0]
 
     def ready(component: str) -> bool:
-        now = lab.LabState.load(state.dir)
+        now = local.LabState.load(state.dir)
         return bool(now and now.components[component].ready)
 
     wait_for(lambda: ready("coredns"), 30, "coredns ready")
-    lab.kill(state.dir, "etcd-api", hold=True)
+    local.kill(state.dir, "etcd-api", hold=True)
     try:
         mark = log_length(state)
-        lab.kill(state.dir, "kube-apiserver", hold=False)
+        local.kill(state.dir, "kube-apiserver", hold=False)
         wait_for(
             lambda: (
                 "respawned" in [r["event"] for r in supervisor_lines(state, "kube-apiserver", mark)]
@@ -174,7 +174,7 @@ def test_a_crash_loop_backs_off_and_others_restart_meanwhile(lab_defaults: lab.L
             30,
             "kube-apiserver respawned",
         )
-        lab.kill(state.dir, "coredns", hold=False)
+        local.kill(state.dir, "coredns", hold=False)
         wait_for(
             lambda: "ready" in [r["event"] for r in supervisor_lines(state, "coredns", mark)],
             30,
@@ -183,5 +183,5 @@ def test_a_crash_loop_backs_off_and_others_restart_meanwhile(lab_defaults: lab.L
         assert not ready("kube-apiserver")  # respawned, but its etcd is down: not ready
         assert "ready" not in [r["event"] for r in supervisor_lines(state, "kube-apiserver", mark)]
     finally:
-        lab.release(state.dir, "etcd-api")
+        local.release(state.dir, "etcd-api")
     wait_for(lambda: ready("etcd-api") and ready("kube-apiserver"), 120, "the API back")

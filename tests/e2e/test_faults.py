@@ -11,14 +11,14 @@ import pytest
 from kubernetes import client
 
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGIONAL_ENDPOINT
-from dnsrace.lab import local as lab
+from dnsrace.lab import local
 from dnsrace.scenarios.control import LabControl
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 
 
-def _protocol_lines(state: lab.LabState, component: str, event: str) -> list[dict[str, Any]]:
+def _protocol_lines(state: local.LabState, component: str, event: str) -> list[dict[str, Any]]:
     lines = (state.dir / "logs" / f"{component}.log").read_text().splitlines()
     out = []
     for line in lines:
@@ -28,7 +28,7 @@ def _protocol_lines(state: lab.LabState, component: str, event: str) -> list[dic
 
 
 def test_slow_writes_retry_then_land(
-    lab_defaults: lab.LabState, api: client.ApiClient, planner_api: client.ApiClient
+    lab_defaults: local.LabState, api: client.ApiClient, planner_api: client.ApiClient
 ) -> None:
     control = LabControl(api, lab_defaults.record_store, allocator=planner_api)
     control.reset("unguarded", 3)
@@ -49,18 +49,18 @@ def test_slow_writes_retry_then_land(
 
 
 def test_crash_fault_fires_once_and_the_enactor_comes_back(
-    lab_defaults: lab.LabState, api: client.ApiClient, planner_api: client.ApiClient
+    lab_defaults: local.LabState, api: client.ApiClient, planner_api: client.ApiClient
 ) -> None:
     control = LabControl(api, lab_defaults.record_store, allocator=planner_api)
     control.reset("guarded", 3)
-    state = lab.LabState.load(lab_defaults.dir)
+    state = local.LabState.load(lab_defaults.dir)
     assert state is not None
     restarts = state.components["enactor-c"].restarts
     control.enactor("c", paused=False, faults=[{"at": "before-cleanup", "crash": True}])
     first = control.create_plan(*_targets_and_endpoints(control))
 
     def restarted() -> bool:
-        now = lab.LabState.load(lab_defaults.dir)
+        now = local.LabState.load(lab_defaults.dir)
         return bool(now and now.components["enactor-c"].restarts == restarts + 1)
 
     wait_for(restarted, 30, "enactor-c to crash at before-cleanup and be restarted")
@@ -69,7 +69,7 @@ def test_crash_fault_fires_once_and_the_enactor_comes_back(
     control.wait_applied("c", first.generation, timeout=60)
     second = control.create_plan(*_targets_and_endpoints(control))
     control.wait_applied("c", second.generation, timeout=60)
-    now = lab.LabState.load(lab_defaults.dir)
+    now = local.LabState.load(lab_defaults.dir)
     assert now is not None
     assert now.components["enactor-c"].restarts == restarts + 1
     # a reset clears the faults and with them the fired crash: the same fault, set again by
@@ -84,7 +84,7 @@ def test_crash_fault_fires_once_and_the_enactor_comes_back(
 
 
 def test_pause_holds_until_released(
-    lab_defaults: lab.LabState, api: client.ApiClient, planner_api: client.ApiClient
+    lab_defaults: local.LabState, api: client.ApiClient, planner_api: client.ApiClient
 ) -> None:
     control = LabControl(api, lab_defaults.record_store, allocator=planner_api)
     control.reset("guarded", 3)

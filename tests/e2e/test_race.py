@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from dnsrace.cli import run as runcmd
+from dnsrace.cli.run import run_scenario_file
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGIONAL_ENDPOINT
-from dnsrace.lab import local as lab
+from dnsrace.lab import local
 from dnsrace.scenarios.control import LabControl
 from dnsrace.scenarios.probe import resolve
 from dnsrace.scenarios.repair import repair
@@ -25,7 +25,7 @@ FILE = Path(__file__).resolve().parents[2] / "scenarios" / "race-unguarded.yaml"
 
 
 def run_unguarded(api: client.ApiClient) -> dict[str, Any]:
-    assert runcmd.run(api, "dnsrace", FILE, as_json=True) == 0
+    assert run_scenario_file(api, "dnsrace", FILE, as_json=True) == 0
     obj: Any = client.CustomObjectsApi(api).get_namespaced_custom_object(
         "dnsrace.io", "v1alpha1", "dnsrace", "scenarios", "race-unguarded"
     )
@@ -42,7 +42,7 @@ def relative(status: dict[str, Any]) -> list[str]:
 
 
 def test_unguarded_race_every_run_then_repair(
-    lab_defaults: lab.LabState, api: client.ApiClient
+    lab_defaults: local.LabState, api: client.ApiClient
 ) -> None:
     first = run_unguarded(api)
     verdict = first["verdict"]

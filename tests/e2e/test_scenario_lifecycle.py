@@ -14,8 +14,7 @@ import yaml
 from kubernetes import client
 
 from dnsrace.core.times import timestamp_of
-from dnsrace.lab import local as lab
-from dnsrace.lab import objects as labobjects
+from dnsrace.lab import local, objects
 from tests.conftest import Kubectl, dnsrace, wait_for
 from tests.e2e.test_scenarios import NS, condition, status_of
 
@@ -56,12 +55,12 @@ def apply(kubectl: Kubectl, *docs: dict[str, Any]) -> None:
 
 def standing(crd: client.CustomObjectsApi) -> bool:
     """Planner and enactors in the lab's standing settings (protocol and keep aside)."""
-    want = labobjects.planner()["spec"]
+    want = objects.planner()["spec"]
     planner: Any = crd.get_namespaced_custom_object(
         "dnsrace.io", "v1alpha1", NS, "planners", "us-east-1"
     )
     ok = all(planner["spec"].get(k) == want[k] for k in ("paused", "cadenceSeconds"))
-    for ident in labobjects.ENACTORS:
+    for ident in objects.ENACTORS:
         e: Any = crd.get_namespaced_custom_object("dnsrace.io", "v1alpha1", NS, "enactors", ident)
         s = e["spec"]
         ok = ok and not s.get("paused") and not s.get("faults") and s.get("stepGate") is None
@@ -70,7 +69,7 @@ def standing(crd: client.CustomObjectsApi) -> bool:
 
 
 def test_a_failed_run_leaves_the_lab_converging(
-    lab_defaults: lab.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
     doc = scenario("fails", [*DISTURB, {"waitFor": {"generation": 10000}}], durationSeconds=5)
     apply(kubectl, doc)
@@ -91,7 +90,7 @@ def _plans(crd: client.CustomObjectsApi) -> list[Any]:
 
 
 def test_the_deadline_holds_inside_waits(
-    lab_defaults: lab.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
     """Two waits, each as long as the whole run: the run fails when its durationSeconds are
     used up, in the second wait, not after both (the deadline was checked between steps only)."""
@@ -114,7 +113,7 @@ def test_the_deadline_holds_inside_waits(
 
 
 def test_a_kept_aftermath_is_bounded_and_said_in_a_condition(
-    lab_defaults: lab.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
     doc = scenario("aftermath", DISTURB, aftermath={"keepSeconds": 6})
     apply(kubectl, doc)
@@ -132,7 +131,7 @@ def test_a_kept_aftermath_is_bounded_and_said_in_a_condition(
 
 
 def test_deleting_a_running_scenario_stops_it_and_restores_the_lab(
-    lab_defaults: lab.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
     doc = scenario("deleted", [*DISTURB, {"waitFor": {"seconds": 50}}])
     apply(kubectl, doc)
@@ -145,7 +144,7 @@ def test_deleting_a_running_scenario_stops_it_and_restores_the_lab(
 
 
 def test_two_scenarios_created_at_once_run_one_at_a_time(
-    lab_defaults: lab.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
     short = [{"planner": {"run": True}}, {"waitFor": {"generation": 2}}]
     apply(kubectl, scenario("twin-1", short), scenario("twin-2", short))
@@ -166,7 +165,7 @@ def test_two_scenarios_created_at_once_run_one_at_a_time(
 
 
 def test_dnsrace_run_refuses_to_replace_a_running_scenario(
-    lab_defaults: lab.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi, tmp_path: Any
+    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi, tmp_path: Any
 ) -> None:
     doc = scenario("busy", [{"planner": {"run": False}}, {"waitFor": {"seconds": 20}}])
     apply(kubectl, doc)

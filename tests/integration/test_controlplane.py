@@ -11,7 +11,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from dnsrace.core.records import EndpointRecord, Target
-from dnsrace.lab import local as lab
+from dnsrace.lab import local
 from dnsrace.stores.records import EtcdRecordStore
 from tests.conftest import Kubectl
 
@@ -91,7 +91,7 @@ def test_delete_with_stale_precondition_is_refused(api: client.ApiClient, namesp
 
 
 def test_etcd_compare_transaction_refuses_a_stale_write(
-    local_lab: lab.LabState, dns_suffix: str
+    local_lab: local.LabState, dns_suffix: str
 ) -> None:
     store = EtcdRecordStore(local_lab.record_store)
     name = f"dynamodb.{dns_suffix}"
@@ -109,7 +109,7 @@ def test_etcd_compare_transaction_refuses_a_stale_write(
     assert not store.write(stale, expect_revision=0), "create-if-absent must be refused"
 
 
-def test_state_file_reports_every_component_ready(local_lab: lab.LabState) -> None:
+def test_state_file_reports_every_component_ready(local_lab: local.LabState) -> None:
     raw = json.loads((local_lab.dir / "state.json").read_text())
     assert raw["phase"] == "ready"
     assert set(raw["components"]) == {

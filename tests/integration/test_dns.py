@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from dnsrace.core.records import EndpointRecord, Target
-from dnsrace.lab import local as lab
+from dnsrace.lab import local
 from dnsrace.scenarios.probe import resolve
 from dnsrace.stores.records import EtcdRecordStore
 
 pytestmark = pytest.mark.integration
 
 
-def test_record_served_then_nxdomain(local_lab: lab.LabState, dns_suffix: str) -> None:
+def test_record_served_then_nxdomain(local_lab: local.LabState, dns_suffix: str) -> None:
     store = EtcdRecordStore(local_lab.record_store)
     name = f"dynamodb.{dns_suffix}"
     assert resolve(name, local_lab.dns).nxdomain
@@ -31,7 +31,7 @@ def test_record_served_then_nxdomain(local_lab: lab.LabState, dns_suffix: str) -
 
 
 def test_sibling_names_do_not_leak_into_each_other(
-    local_lab: lab.LabState, dns_suffix: str
+    local_lab: local.LabState, dns_suffix: str
 ) -> None:
     """`dynamodb` and `dynamodb-fips` share a parent path; each answers only its own keys."""
     store = EtcdRecordStore(local_lab.record_store)

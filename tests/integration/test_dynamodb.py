@@ -10,7 +10,7 @@ import time
 import pytest
 
 from dnsrace.core.records import EndpointRecord, Target
-from dnsrace.lab import local as lab
+from dnsrace.lab import local
 from dnsrace.stores.records import EtcdRecordStore
 from mockaws.dynamo import DnsFailure, DynamoConnection, ensure_table, parse_server
 from mockaws.settings import DynamoClientSettings
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_open_connections_survive_an_empty_record_new_ones_do_not(
-    local_lab: lab.LabState, dns_suffix: str
+    local_lab: local.LabState, dns_suffix: str
 ) -> None:
     store = EtcdRecordStore(local_lab.record_store)
     name = f"dynamodb.{dns_suffix}"

@@ -8,7 +8,7 @@ import secrets
 
 from dnsrace.core.records import EndpointRecord, Target
 from dnsrace.core.requests import ClearKeys, WriteEndpoint
-from dnsrace.lab import local as lab
+from dnsrace.lab import local
 from dnsrace.scenarios import history
 from dnsrace.scenarios.oracle import PlanPoll
 from dnsrace.stores.etcd import EtcdClient
@@ -17,7 +17,7 @@ from dnsrace.stores.records import RecordStore
 POOL = (Target("127.0.0.11", 100, "lb-1"),)
 
 
-def test_the_oracle_reads_the_real_history_and_finds_each_break(local_lab: lab.LabState) -> None:
+def test_the_oracle_reads_the_real_history_and_finds_each_break(local_lab: local.LabState) -> None:
     client = EtcdClient(local_lab.record_store)
     store = RecordStore(client)
     tag = secrets.token_hex(3)

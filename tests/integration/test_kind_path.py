@@ -25,9 +25,7 @@ from kubernetes import client
 from dnsrace.core.names import NAMESPACE
 from dnsrace.core.plans import newest
 from dnsrace.core.records import EndpointRecord, Target
-from dnsrace.lab import identities, permissions, processes, versions
-from dnsrace.lab import local as lab
-from dnsrace.lab import objects as labobjects
+from dnsrace.lab import identities, local, objects, permissions, processes, versions
 from dnsrace.lab.supervisor import MOCK_SERVICES
 from dnsrace.scenarios.control import wait_for
 from dnsrace.scenarios.probe import resolve
@@ -87,7 +85,7 @@ def sa_user(component: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def identities_applied(local_lab: lab.LabState, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def identities_applied(local_lab: local.LabState, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The RBAC objects applied and a token kubeconfig per API-calling component."""
     return identities.provision(local_lab.kubeconfig, tmp_path_factory.mktemp("identities"))
 
@@ -153,14 +151,14 @@ def test_manifests_pass_a_server_side_dry_run_under_restricted_pod_security(
 
 
 def test_the_lab_corefile_serves_the_record_store(
-    local_lab: lab.LabState, dns_suffix: str, tmp_path: Path
+    local_lab: local.LabState, dns_suffix: str, tmp_path: Path
 ) -> None:
     """manifests/dns/Corefile run by the pinned CoreDNS, with only the addresses of this machine
     put in (record store, ports): a record written to the store is answered, per query."""
     dns_port = processes.free_port((socket.SOCK_DGRAM, socket.SOCK_STREAM))
     health, ready, metrics = (processes.free_port() for _ in range(3))
     text = (MANIFESTS / "dns" / "Corefile").read_text()
-    for kind_value, local in (
+    for kind_value, local_value in (
         (":1053", f":{dns_port}"),
         ("http://record-store:2379", local_lab.record_store),
         ("health :8080", f"health 127.0.0.1:{health}"),
@@ -168,7 +166,7 @@ def test_the_lab_corefile_serves_the_record_store(
         ("prometheus :9153", f"prometheus 127.0.0.1:{metrics}"),
     ):
         assert kind_value in text
-        text = text.replace(kind_value, local)
+        text = text.replace(kind_value, local_value)
     corefile = tmp_path / "Corefile"
     corefile.write_text(text)
     log = tmp_path / "coredns.log"
@@ -365,7 +363,7 @@ def can_i_list_grants(table: str) -> set[tuple[str, str, str, str]]:
 # the operators under their own identities -----------------------------------------------------
 @pytest.fixture
 def operators_as_service_accounts(
-    local_lab: lab.LabState, identities_applied: dict[str, Path], tmp_path: Path
+    local_lab: local.LabState, identities_applied: dict[str, Path], tmp_path: Path
 ) -> Iterator[dict[str, Path]]:
     """The lab's operator processes held (stopped, not restarted), and the same modules started
     with the same environment except KUBECONFIG: each its own token kubeconfig. Yields the
@@ -392,7 +390,7 @@ def operators_as_service_accounts(
                 proc.kill()
                 proc.wait(5)
         for component in held:
-            lab.release(local_lab.dir, component)
+            local.release(local_lab.dir, component)
         for component, (old_pid, live) in held.items():
             _wait_restarted(local_lab.dir, component, old_pid, live)
 
@@ -401,7 +399,7 @@ def _wait_restarted(state_dir: Path, component: str, old_pid: int, live: str) ->
     """The supervisor has started the lab's own process again and kopf answers."""
 
     def back() -> bool:
-        state = lab.LabState.load(state_dir)
+        state = local.LabState.load(state_dir)
         pid = state.components[component].pid if state else old_pid
         return pid != old_pid and processes.pid_alive(pid) and processes.http_ok(live)
 
@@ -413,11 +411,11 @@ def _restart_as(
 ) -> tuple[subprocess.Popen[bytes], int, str]:
     """Hold the lab's process of `component` and start its module again with the environment
     the supervisor gave it, but KUBECONFIG = the ServiceAccount's; wait for kopf's liveness."""
-    state = lab.LabState.load(state_dir)
+    state = local.LabState.load(state_dir)
     assert state is not None
     pid = state.components[component].pid
     env = _environ_of(pid)
-    lab.kill(state_dir, component, hold=True)
+    local.kill(state_dir, component, hold=True)
 
     def gone() -> bool:
         return not processes.pid_alive(pid)
@@ -439,7 +437,7 @@ def _environ_of(pid: int) -> dict[str, str]:
 
 
 def test_operators_under_their_service_accounts_run_the_lab_and_a_race_scenario(
-    local_lab: lab.LabState,
+    local_lab: local.LabState,
     operators_as_service_accounts: dict[str, Path],
     api: client.ApiClient,
     kubectl: Kubectl,
@@ -456,7 +454,7 @@ def test_operators_under_their_service_accounts_run_the_lab_and_a_race_scenario(
     )
 
     def applied_by_all() -> bool:
-        for ident in labobjects.ENACTORS:
+        for ident in objects.ENACTORS:
             obj: Any = crd.get_namespaced_custom_object(
                 "dnsrace.io", "v1alpha1", NS, "enactors", ident
             )

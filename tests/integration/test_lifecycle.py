@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dnsrace.lab import local as lab
-from dnsrace.lab import processes
+from dnsrace.lab import local, processes
 from tests.conftest import dnsrace
 
 pytestmark = pytest.mark.integration
@@ -25,7 +24,7 @@ def test_up_status_env_stale_recovery_and_down(tmp_path: Path) -> None:
     up = dnsrace(state_dir, "up")
     assert up.returncode == 0, up.stderr
     assert "up in" in up.stdout
-    state = lab.LabState.load(state_dir)
+    state = local.LabState.load(state_dir)
     assert state is not None
     assert state.phase == "ready"
     first_pgid = state.supervisor_pid
@@ -63,7 +62,7 @@ def test_up_status_env_stale_recovery_and_down(tmp_path: Path) -> None:
     recovered = dnsrace(state_dir, "up")
     assert recovered.returncode == 0, recovered.stderr
     assert "stale lab" in recovered.stderr
-    state = lab.LabState.load(state_dir)
+    state = local.LabState.load(state_dir)
     assert state is not None
     assert state.supervisor_pid != first_pgid
 

@@ -12,7 +12,7 @@ import pytest
 
 from dnsrace.core.records import RETIRED_ROOT, EndpointRecord, Observed, Target
 from dnsrace.core.requests import ClearKeys, WriteEndpoint, WriteResult
-from dnsrace.lab import local as lab
+from dnsrace.lab import local
 from dnsrace.stores.etcd import Delete, EtcdClient, EtcdError, Put
 from dnsrace.stores.memetcd import MemoryEtcd
 from dnsrace.stores.records import KV, RecordStore
@@ -86,7 +86,7 @@ def _untag(items: list[Any], tag: str) -> str:
     return repr(items).replace(tag, "T")
 
 
-def test_memory_etcd_answers_the_protocol_as_etcd_does(local_lab: lab.LabState) -> None:
+def test_memory_etcd_answers_the_protocol_as_etcd_does(local_lab: local.LabState) -> None:
     tag = f"t{secrets.token_hex(3)}"
     real = EtcdClient(local_lab.record_store)
     try:
@@ -105,7 +105,7 @@ def test_memory_etcd_answers_the_protocol_as_etcd_does(local_lab: lab.LabState) 
 
 @pytest.mark.parametrize("prefix", [False, True])
 def test_a_compare_over_an_empty_range_is_an_absent_key(
-    local_lab: lab.LabState, prefix: bool
+    local_lab: local.LabState, prefix: bool
 ) -> None:
     from dnsrace.stores.etcd import Compare
 

@@ -20,8 +20,7 @@ import pytest
 import yaml
 
 from dnsrace.core.names import NAMESPACE
-from dnsrace.lab import identities, processes
-from dnsrace.lab import local as lab
+from dnsrace.lab import identities, local, processes
 
 UID = 65532
 
@@ -62,7 +61,7 @@ def _portable_kubeconfig(source: Path, dest: Path) -> None:
 
 
 def test_operator_starts_under_a_numeric_user_without_passwd_entry(
-    local_lab: lab.LabState, readable_dir: Path
+    local_lab: local.LabState, readable_dir: Path
 ) -> None:
     if os.geteuid() != 0:
         pytest.skip("needs root to start a process as uid 65532")

@@ -13,8 +13,7 @@ from kubernetes import client
 
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, Plan, newest
 from dnsrace.core.records import Target
-from dnsrace.lab import local as lab
-from dnsrace.lab import objects as labobjects
+from dnsrace.lab import local, objects
 from dnsrace.scenarios.probe import resolve
 from dnsrace.stores.allocation import create_next_plan
 from dnsrace.stores.plans import KubePlanStore
@@ -35,13 +34,13 @@ def newest_plan(api: client.ApiClient) -> Plan:
     return plan
 
 
-def all_endpoints_serve(state: lab.LabState, targets: tuple[Target, ...]) -> bool:
+def all_endpoints_serve(state: local.LabState, targets: tuple[Target, ...]) -> bool:
     want = tuple(sorted(t.address for t in targets))
     return all(resolve(name, state.dns).addresses == want for name in DEFAULT_ENDPOINTS)
 
 
 def test_every_endpoint_resolves_to_the_newest_plan(
-    lab_defaults: lab.LabState, api: client.ApiClient
+    lab_defaults: local.LabState, api: client.ApiClient
 ) -> None:
     first = newest_plan(api)
     later = wait_for(
@@ -62,9 +61,9 @@ def test_every_endpoint_resolves_to_the_newest_plan(
 
 
 def test_unhealthy_front_end_leaves_the_plan_and_the_answers_then_returns(
-    lab_defaults: lab.LabState, api: client.ApiClient
+    lab_defaults: local.LabState, api: client.ApiClient
 ) -> None:
-    sick = labobjects.FRONTEND_ADDRESSES[1]
+    sick = objects.FRONTEND_ADDRESSES[1]
     set_health(lab_defaults, sick, False)
     without = wait_for(
         lambda: (p := newest_plan(api)) and sick not in {t.address for t in p.targets} and p,
@@ -87,7 +86,7 @@ def test_unhealthy_front_end_leaves_the_plan_and_the_answers_then_returns(
 
 
 def test_cleanup_keeps_newest_keep_and_no_endpoint_ever_empties(
-    lab_defaults: lab.LabState, api: client.ApiClient
+    lab_defaults: local.LabState, api: client.ApiClient
 ) -> None:
     empties: list[str] = []
     served: set[str] = set()
@@ -125,9 +124,9 @@ def test_cleanup_keeps_newest_keep_and_no_endpoint_ever_empties(
 
 
 def test_killed_enactor_does_not_stop_the_others_and_catches_up(
-    lab_defaults: lab.LabState, api: client.ApiClient, crd: client.CustomObjectsApi
+    lab_defaults: local.LabState, api: client.ApiClient, crd: client.CustomObjectsApi
 ) -> None:
-    lab.kill(lab_defaults.dir, "enactor-a", hold=True)
+    local.kill(lab_defaults.dir, "enactor-a", hold=True)
     base = newest_plan(api).generation
     wait_for(lambda: newest_plan(api).generation >= base + 3, 20, "three newer plans")
     target = newest_plan(api)
@@ -142,7 +141,7 @@ def test_killed_enactor_does_not_stop_the_others_and_catches_up(
     writers = {o.record.enactor for o in store.read_all(DEFAULT_ENDPOINTS).values() if o.record}
     assert writers <= {"b", "c"}, writers  # a was down before that plan existed
 
-    lab.release(lab_defaults.dir, "enactor-a")
+    local.release(lab_defaults.dir, "enactor-a")
 
     def caught_up() -> bool:
         obj: Any = crd.get_namespaced_custom_object("dnsrace.io", "v1alpha1", NS, "enactors", "a")
@@ -152,14 +151,14 @@ def test_killed_enactor_does_not_stop_the_others_and_catches_up(
     wait_for(caught_up, 30, "enactor a to catch up after its restart")
 
 
-def test_supervisor_restarts_a_crashed_operator_and_logs_it(lab_defaults: lab.LabState) -> None:
-    before = lab.LabState.load(lab_defaults.dir)
+def test_supervisor_restarts_a_crashed_operator_and_logs_it(lab_defaults: local.LabState) -> None:
+    before = local.LabState.load(lab_defaults.dir)
     assert before is not None
     old = before.components["enactor-c"]
-    lab.kill(lab_defaults.dir, "enactor-c", hold=False)
+    local.kill(lab_defaults.dir, "enactor-c", hold=False)
 
-    def restarted() -> lab.ComponentState | None:
-        now = lab.LabState.load(lab_defaults.dir)
+    def restarted() -> local.ComponentState | None:
+        now = local.LabState.load(lab_defaults.dir)
         c = now.components["enactor-c"] if now else None
         return c if c and c.restarts == old.restarts + 1 and c.pid != old.pid else None
 
@@ -170,7 +169,7 @@ def test_supervisor_restarts_a_crashed_operator_and_logs_it(lab_defaults: lab.La
 
 
 def test_operators_expose_prometheus_metrics(
-    lab_defaults: lab.LabState, api: client.ApiClient
+    lab_defaults: local.LabState, api: client.ApiClient
 ) -> None:
     """The counters follow what the operators do: a new plan raises the planner's plan count
     and enactor b's event count."""
@@ -203,7 +202,7 @@ def test_two_planners_racing_get_unique_gap_free_generations(
     api: client.ApiClient, namespace: str
 ) -> None:
     crd = client.CustomObjectsApi(api)
-    planner = labobjects.planner()
+    planner = objects.planner()
     planner["spec"]["cadenceSeconds"] = 0
     crd.create_namespaced_custom_object("dnsrace.io", "v1alpha1", namespace, "planners", planner)
     targets = (Target("127.0.0.11", 100, "lb-1"),)

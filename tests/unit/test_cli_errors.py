@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dnsrace.cli import main as cli
+from dnsrace.cli.main import CHECK_ENACTORS, main
 from dnsrace.lab.local import ComponentState, LabState
 
 SCENARIO = "apiVersion: dnsrace.io/v1alpha1\nkind: Scenario\nmetadata: {name: s}\nspec: {}\n"
@@ -74,7 +74,7 @@ def test_a_mistake_is_one_line_a_non_zero_exit_and_nothing_changed(
     state_before = (lab_dir / "state.json").read_text()
     argv = [a.replace("{dir}", str(lab_dir)) for a in argv]
     try:
-        code = cli.main(["--state-dir", str(lab_dir), *argv])
+        code = main(["--state-dir", str(lab_dir), *argv])
     except SystemExit as exc:  # argparse's refusals
         code = int(exc.code or 0)
     out, err = capsys.readouterr()
@@ -92,7 +92,7 @@ def test_commands_that_need_a_lab_say_there_is_none(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for argv in (["kill", "coredns"], ["release", "coredns"], ["run", "x.yaml"], ["records"]):
-        code = cli.main(["--state-dir", str(tmp_path), *argv])
+        code = main(["--state-dir", str(tmp_path), *argv])
         err = capsys.readouterr().err.strip().splitlines()
         assert code == 1
         assert len(err) == 1
@@ -103,4 +103,4 @@ def test_commands_that_need_a_lab_say_there_is_none(
 def test_the_checks_enactor_bound_is_the_checkers() -> None:
     from dnsrace.check.explorer import ENACTOR_NAMES
 
-    assert len(ENACTOR_NAMES) == cli.CHECK_ENACTORS
+    assert len(ENACTOR_NAMES) == CHECK_ENACTORS

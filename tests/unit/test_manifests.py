@@ -17,8 +17,7 @@ import pytest
 import yaml
 
 from dnsrace.core.names import NAMESPACE
-from dnsrace.lab import objects as labobjects
-from dnsrace.lab import permissions, versions
+from dnsrace.lab import objects, permissions, versions
 from dnsrace.lab.local import DNS_ZONES
 from dnsrace.lab.supervisor import MOCK_SERVICES
 
@@ -111,7 +110,7 @@ def test_operators_get_what_the_local_supervisor_gives_them(
     deployments = of_kind(rendered, "Deployment")
     modules = {
         "planner": "dnsrace.operators.planner",
-        **{f"enactor-{i}": "dnsrace.operators.enactor" for i in labobjects.ENACTORS},
+        **{f"enactor-{i}": "dnsrace.operators.enactor" for i in objects.ENACTORS},
         "scenario-controller": "dnsrace.operators.scenario_controller",
     }
     for name, module in modules.items():
@@ -137,10 +136,10 @@ def test_enactors_run_one_per_zone_of_the_kind_cluster(rendered: list[dict[str, 
     worker_zones = [
         n["labels"]["topology.kubernetes.io/zone"] for n in kind["nodes"] if n["role"] == "worker"
     ]
-    assert worker_zones == list(labobjects.ZONES)
+    assert worker_zones == list(objects.ZONES)
     deployments = of_kind(rendered, "Deployment")
     zones = {}
-    for spec in labobjects.enactors():
+    for spec in objects.enactors():
         ident = spec["metadata"]["name"]
         d = deployments[f"enactor-{ident}"]
         affinity = d["spec"]["template"]["spec"]["affinity"]["nodeAffinity"]
@@ -160,11 +159,11 @@ def test_standing_objects_equal_the_local_labs_with_kind_addresses(
     services = of_kind(rendered, "Service")
     addresses = tuple(services[f"lb-{i}"]["spec"]["clusterIP"] for i in (1, 2, 3))
     expected = [
-        *labobjects.load_balancers(FRONTEND_PORT, addresses),
-        labobjects.planner(),
-        *labobjects.enactors(),
+        *objects.load_balancers(FRONTEND_PORT, addresses),
+        objects.planner(),
+        *objects.enactors(),
     ]
-    lab = [d for d in rendered if d["apiVersion"] == labobjects.API_VERSION]
+    lab = [d for d in rendered if d["apiVersion"] == objects.API_VERSION]
     for d in lab:
         assert d["metadata"].pop("namespace") == NAMESPACE
         d["metadata"].pop("labels")

@@ -6,7 +6,7 @@ move did."""
 from __future__ import annotations
 
 from dnsrace.check.explorer import ENACTOR_NAMES, Config, Violation
-from dnsrace.lab import objects as labobjects
+from dnsrace.lab import objects
 
 # What each invariant's violation looks like in a live verdict.
 EXPECT = {
@@ -26,8 +26,8 @@ def scenario_yaml(config: Config, violation: Violation, name: str) -> str:
         raise NotExportable("a Scenario runs one protocol on every enactor: no mixed protocols")
     if config.endpoint_change:
         raise NotExportable("a Scenario's plans all have spec.endpoints: no endpoint change")
-    if config.enactors > len(labobjects.ENACTORS):
-        raise NotExportable(f"the lab has {len(labobjects.ENACTORS)} enactors")
+    if config.enactors > len(objects.ENACTORS):
+        raise NotExportable(f"the lab has {len(objects.ENACTORS)} enactors")
     protocol = config.protocols[0].value
     lines = [
         f"# Exported by: dnsrace check --protocol {protocol} "

@@ -13,9 +13,9 @@ from typing import Any
 from kubernetes import client, config
 
 from dnsrace.cli import report
-from dnsrace.cli import run as runcmd
+from dnsrace.cli.run import RunError, run_scenario_file
 from dnsrace.core.names import NAMESPACE, Plural
-from dnsrace.lab import local as lab
+from dnsrace.lab import local
 from dnsrace.lab.versions import REPO_ROOT
 from dnsrace.stores import kube
 
@@ -77,12 +77,12 @@ def side_by_side(
 
 
 def main() -> int:
-    state_dir = lab.default_state_dir()
-    before = lab.LabState.load(state_dir)
+    state_dir = local.default_state_dir()
+    before = local.LabState.load(state_dir)
     started = before is None or not before.alive()
     try:
-        state = lab.up(state_dir)
-    except lab.LabError as exc:
+        state = local.up(state_dir)
+    except local.LabError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
     print(f"demo: lab {'started' if started else 'already running'} in {state.dir}")
@@ -94,7 +94,9 @@ def main() -> int:
         reports: list[Path] = []
         for name in (*RACE, *CASCADE):
             print(f"demo: kubectl apply -f scenarios/{name}.yaml ...", flush=True)
-            result = runcmd.run(api, NAMESPACE, REPO_ROOT / "scenarios" / f"{name}.yaml", False)
+            result = run_scenario_file(
+                api, NAMESPACE, REPO_ROOT / "scenarios" / f"{name}.yaml", False
+            )
             code = code or result
             obj: Any = crd.get_namespaced_custom_object(
                 kube.GROUP, kube.VERSION, NAMESPACE, Plural.SCENARIOS, name
@@ -108,12 +110,12 @@ def main() -> int:
         print()
         for path in reports:
             print(f"demo: report {path}")
-    except (runcmd.RunError, report.ReportError) as exc:
+    except (RunError, report.ReportError) as exc:
         print(f"demo: {exc}", file=sys.stderr)
         code = 1
     finally:
         if started:
-            lab.down(state_dir)
+            local.down(state_dir)
             print("demo: lab stopped (this run started it)")
     return code
 

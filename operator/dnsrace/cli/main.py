@@ -13,20 +13,20 @@ from kubernetes import config
 
 from dnsrace.core.names import NAMESPACE
 from dnsrace.core.plans import DEFAULT_ENDPOINTS
-from dnsrace.lab import local as lab
+from dnsrace.lab import local
 
 if TYPE_CHECKING:
     from dnsrace.scenarios.control import LabControl
 
 
 def _state_dir(args: argparse.Namespace) -> Path:
-    return Path(args.state_dir) if args.state_dir else lab.default_state_dir()
+    return Path(args.state_dir) if args.state_dir else local.default_state_dir()
 
 
 def cmd_up(args: argparse.Namespace) -> int:
     state_dir = _state_dir(args)
-    was = lab.LabState.load(state_dir)
-    state = lab.up(
+    was = local.LabState.load(state_dir)
+    state = local.up(
         state_dir,
         dns_port=args.dns_port,
         timeout=args.timeout,
@@ -43,28 +43,28 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_down(args: argparse.Namespace) -> int:
     state_dir = _state_dir(args)
-    if lab.down(state_dir):
+    if local.down(state_dir):
         print(f"dnsrace: lab in {state_dir} stopped; no process left")
     else:
         print(f"dnsrace: no lab in {state_dir}")
     return 0
 
 
-def _running(state_dir: Path) -> lab.LabState:
-    state = lab.LabState.load(state_dir)
+def _running(state_dir: Path) -> local.LabState:
+    state = local.LabState.load(state_dir)
     if state is None or not state.alive():
-        raise lab.LabError(f"no lab is running in {state_dir}; start one with 'dnsrace up'")
+        raise local.LabError(f"no lab is running in {state_dir}; start one with 'dnsrace up'")
     return state
 
 
 def cmd_env(args: argparse.Namespace) -> int:
-    print("\n".join(lab.env_lines(_running(_state_dir(args)))))
+    print("\n".join(local.env_lines(_running(_state_dir(args)))))
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     state_dir = _state_dir(args)
-    state = lab.LabState.load(state_dir)
+    state = local.LabState.load(state_dir)
     if state is None:
         print(f"dnsrace: no lab in {state_dir}")
         return 1
@@ -83,19 +83,19 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_kill(args: argparse.Namespace) -> int:
-    pid = lab.kill(_state_dir(args), args.component, args.hold)
+    pid = local.kill(_state_dir(args), args.component, args.hold)
     held = "held down until 'dnsrace release'" if args.hold else "the supervisor restarts it"
     print(f"dnsrace: killed {args.component} (pid {pid}); {held}")
     return 0
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    lab.release(_state_dir(args), args.component)
+    local.release(_state_dir(args), args.component)
     print(f"dnsrace: {args.component} released; the supervisor restarts it")
     return 0
 
 
-def endpoint_rows(state: lab.LabState) -> list[dict[str, object]]:
+def endpoint_rows(state: local.LabState) -> list[dict[str, object]]:
     """What every endpoint serves now: the record store's view and CoreDNS's answer."""
     from dnsrace.scenarios.probe import resolve
     from dnsrace.stores.records import EtcdRecordStore
@@ -134,7 +134,7 @@ def cmd_records(args: argparse.Namespace) -> int:
     return 0
 
 
-def _control(state: lab.LabState) -> LabControl:
+def _control(state: local.LabState) -> LabControl:
     from dnsrace.scenarios.control import LabControl
 
     api = config.new_client_from_config(config_file=str(state.kubeconfig))
@@ -148,7 +148,7 @@ def cmd_repair(args: argparse.Namespace) -> int:
     try:
         done = repair(control.plans, control.records)
     except NothingToRepairFrom as exc:
-        raise lab.LabError(str(exc)) from exc
+        raise local.LabError(str(exc)) from exc
     for r in done:
         print(f"repaired {r.endpoint}: {r.before} -> g{r.after}")
     return 0
@@ -161,21 +161,21 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from dnsrace.cli import run as runcmd
+    from dnsrace.cli.run import RunError, run_scenario_file
 
     state = _running(_state_dir(args))
     api = config.new_client_from_config(config_file=str(state.kubeconfig))
     try:
-        return runcmd.run(api, NAMESPACE, Path(args.file), args.json)
-    except runcmd.RunError as exc:
-        raise lab.LabError(str(exc)) from exc
+        return run_scenario_file(api, NAMESPACE, Path(args.file), args.json)
+    except RunError as exc:
+        raise local.LabError(str(exc)) from exc
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     try:
         from dnsrace.cli import report
     except ModuleNotFoundError as exc:
-        raise lab.LabError(
+        raise local.LabError(
             f"dnsrace report needs the report extra ({exc.name} is missing): "
             "pip install 'dnsrace[report]'"
         ) from exc
@@ -185,7 +185,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         path = report.write_report(api, NAMESPACE, args.name, Path(args.out))
     except report.ReportError as exc:
-        raise lab.LabError(str(exc)) from exc
+        raise local.LabError(str(exc)) from exc
     print(f"dnsrace: report written to {path}")
     return 0
 
@@ -312,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
-    except lab.LabError as exc:
+    except local.LabError as exc:
         print(f"dnsrace: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

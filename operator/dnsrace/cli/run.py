@@ -94,7 +94,9 @@ def progress_line(obj: dict[str, Any], started: float) -> str:
     )
 
 
-def run(api: client.ApiClient, ns: str, path: Path, as_json: bool, timeout: float = 900) -> int:
+def run_scenario_file(
+    api: client.ApiClient, ns: str, path: Path, as_json: bool, timeout: float = 900
+) -> int:
     doc = load(path)
     name = apply(api, ns, doc)
     crd = client.CustomObjectsApi(api)

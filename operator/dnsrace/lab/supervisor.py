@@ -29,10 +29,9 @@ from dnsrace.core.names import API_VERSION, NAMESPACE, Plural
 from dnsrace.core.plans import REGION, REGIONAL_ENDPOINT, Plan, plan_name
 from dnsrace.core.records import Target
 from dnsrace.core.times import now_iso
-from dnsrace.lab import commands, identities, permissions, processes, versions
-from dnsrace.lab import objects as labobjects
-from dnsrace.lab import pki as pkimod
+from dnsrace.lab import commands, identities, objects, permissions, processes, versions
 from dnsrace.lab.local import DNS_ZONES, ComponentState, LabState
+from dnsrace.lab.pki import create_pki, kubeconfig
 from dnsrace.lab.restarts import ChildLife, Phase, RestartPolicy
 from dnsrace.stores.plans import plan_object
 from mockaws.settings import SERVICES as MOCK_SERVICES
@@ -74,7 +73,7 @@ class Supervisor:
         self.stopping = False
         self.policy = RestartPolicy()
         self.admission_installed = False  # kube-apiserver's readiness then includes admission
-        self.pki = pkimod.create_pki(state_dir / "pki", dt.datetime.now(dt.UTC))
+        self.pki = create_pki(state_dir / "pki", dt.datetime.now(dt.UTC))
         ctx = ssl.create_default_context(cafile=str(self.pki.ca_cert))
         ctx.load_cert_chain(self.pki.cert("admin"), self.pki.key("admin"))
         self.admin_tls = ctx
@@ -133,7 +132,7 @@ class Supervisor:
             plan_name(REGION, 999999),
             999999,
             (REGIONAL_ENDPOINT,),
-            (Target(labobjects.FRONTEND_ADDRESSES[0], 100, "lb-1"),),
+            (Target(objects.FRONTEND_ADDRESSES[0], 100, "lb-1"),),
         )
         url = self.url("apiserver", "https") + f"/apis/{API_VERSION}/namespaces/{NAMESPACE}"
         status, body = processes.http_post(
@@ -239,12 +238,12 @@ class Supervisor:
 
     def start_lab_services(self) -> None:
         """Front-ends, the lab's standing objects, then the planner and the enactors."""
-        self.state.ports["frontend"] = _common_free_port(labobjects.FRONTEND_ADDRESSES)
+        self.state.ports["frontend"] = _common_free_port(objects.FRONTEND_ADDRESSES)
         self.allocate(("dynamodb_store", *(f"svc_{s}" for s in MOCK_SERVICES)))
         self.start((), self.store)
-        for i, address in enumerate(labobjects.FRONTEND_ADDRESSES, start=1):
+        for i, address in enumerate(objects.FRONTEND_ADDRESSES, start=1):
             self.start((), lambda i=i, a=address: self.frontend(i, a))  # type: ignore[misc]
-        items = labobjects.all_objects(self.state.ports["frontend"])
+        items = objects.all_objects(self.state.ports["frontend"])
         doc = json.dumps({"apiVersion": "v1", "kind": "List", "items": items}).encode()
         _run([*self.kubectl(), "apply", "--server-side", "-n", NAMESPACE, "-f", "-"], stdin=doc)
         for svc in MOCK_SERVICES:
@@ -267,7 +266,7 @@ class Supervisor:
                 },
             ),
         )
-        for ident in labobjects.ENACTORS:
+        for ident in objects.ENACTORS:
             self.start(
                 (),
                 lambda ident=ident: self.operator(  # type: ignore[misc]
@@ -322,13 +321,9 @@ class Supervisor:
 
     def write_kubeconfigs(self) -> None:
         server = self.url("apiserver", "https")
-        (self.dir / "kubeconfig").write_text(
-            pkimod.kubeconfig(server, self.pki, "dnsrace-admin", "admin")
-        )
+        (self.dir / "kubeconfig").write_text(kubeconfig(server, self.pki, "dnsrace-admin", "admin"))
         (self.dir / "controller-manager.kubeconfig").write_text(
-            pkimod.kubeconfig(
-                server, self.pki, "system:kube-controller-manager", "controller-manager"
-            )
+            kubeconfig(server, self.pki, "system:kube-controller-manager", "controller-manager")
         )
 
     def bootstrap(self) -> None:

@@ -14,7 +14,7 @@ from kubernetes import client
 from dnsrace.core.names import NAMESPACE
 from dnsrace.core.plans import REGION, Plan, PoolMember, newest, targets_from_pool
 from dnsrace.core.records import Target
-from dnsrace.lab import objects as labobjects
+from dnsrace.lab import objects
 from dnsrace.stores import kube
 from dnsrace.stores.allocation import create_next_plan
 from dnsrace.stores.plans import KubePlanStore
@@ -218,9 +218,9 @@ class LabControl:
         """Quiesce the lab (planner and enactors paused, faults cleared), then delete every
         plan and every record: the next scenario starts from an empty record store."""
         self.planner(paused=True)
-        for ident in labobjects.ENACTORS:
+        for ident in objects.ENACTORS:
             self.enactor(ident, paused=True, faults=[], protocol=protocol, keep=keep)
-        for ident in labobjects.ENACTORS:
+        for ident in objects.ENACTORS:
             self.wait_cleared(ident, timeout)
         for plan in self.plans.list():
             self.plans.delete(plan, precondition=False)
@@ -232,13 +232,13 @@ class LabControl:
         """The lab's standing settings, as `dnsrace up` applied them: the planner unpaused at
         its cadence, every enactor unpaused with no fault and no step or view gate. Protocol
         and keep stay what the last run chose (the lab goes on showing that protocol)."""
-        standing = labobjects.planner()["spec"]
+        standing = objects.planner()["spec"]
         self.planner(
             paused=False,
             cadenceSeconds=standing["cadenceSeconds"],
             healthIntervalSeconds=standing["healthIntervalSeconds"],
         )
-        for ident in labobjects.ENACTORS:
+        for ident in objects.ENACTORS:
             self.enactor(ident, paused=False, faults=[], stepGate=None, viewGate=None)
 
     def events_since(self, since: float, reasons: set[str] | None = None) -> list[LabEvent]:

@@ -19,7 +19,7 @@ from dnsrace.core.faults import parse_faults
 from dnsrace.core.names import GROUP, VERSION, Plural
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGION
 from dnsrace.core.protocol import Variant
-from dnsrace.lab import objects as labobjects
+from dnsrace.lab import objects
 from dnsrace.scenarios.control import LabControl, LabTimeout
 from dnsrace.scenarios.dependents import ServicesClient, merge
 from dnsrace.scenarios.repair import repair
@@ -45,7 +45,7 @@ class Run:
     services: dict[str, Any] | None = None  # spec.services, when the scenario starts them
 
 
-def prepare(spec: Mapping[str, Any], known: Sequence[str] = labobjects.ENACTORS) -> Run:
+def prepare(spec: Mapping[str, Any], known: Sequence[str] = objects.ENACTORS) -> Run:
     protocol = str(spec.get("protocol", ""))
     if protocol not in ("unguarded", "guarded", "guarded-v1"):
         raise ScenarioInvalid(
@@ -202,7 +202,7 @@ class StepEngine:
         base = int((planner.get("status") or {}).get("lastGeneration", 0) or 0)
         self.progress.update(baseGeneration=base, stepIndex=0)
         self.save({"baseGeneration": base, "stepIndex": 0})
-        for name in labobjects.ENACTORS:
+        for name in objects.ENACTORS:
             status = self.control.enactor_status(name)
             gate = int(status.get("stepsTaken", 0)) if self.run.gated else None
             # a choreography starts with every enactor paused: its steps say who moves when
@@ -210,7 +210,7 @@ class StepEngine:
         if self.run.gated:
             # a replay's views lag as the trace says: each enactor holds its view before the
             # first plan exists, and takes watch events only when a grant delivers them
-            for name in labobjects.ENACTORS:
+            for name in objects.ENACTORS:
                 self._wait_held(name)
         self.note(
             "Reset",
@@ -350,14 +350,14 @@ class StepEngine:
         """Every enactor idle (or paused) having seen the newest plan."""
         c = self.control
         newest = c.newest_plan()
-        for name in labobjects.ENACTORS:
+        for name in objects.ENACTORS:
             if newest is not None:
                 c.wait_seen(name, newest.generation, self.timeout)
             c.wait_phase(name, ["Idle", "Paused"], self.timeout)
 
     def finish(self) -> None:
         """Release single-stepping; leave the planner paused so the end state stays to see."""
-        for name in labobjects.ENACTORS:
+        for name in objects.ENACTORS:
             self.control.enactor(name, stepGate=None, viewGate=None)
         if self.run.gated:
             self.settle()
