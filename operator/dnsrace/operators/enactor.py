@@ -154,27 +154,8 @@ class ProtocolLoop:
         while not stopped:
             self.forget_cleared_crashes()
             gate = self.spec.get("stepGate")
-            if gate is None:
-                self.plans.release()
-            else:
-                self.plans.hold()
-                if self.steps_taken >= int(gate):
-                    # single-stepping (scenario replays): wait until the next move is granted
-                    self.report_view(phase=self.state.phase, stepsTaken=self.steps_taken)
-                    stopped.wait(0.02)
-                    continue
-                view_gate = self.spec.get("viewGate")
-                if view_gate is not None and not self.plans.deliver_until(
-                    {int(g) for g in view_gate}
-                ):
-                    stopped.wait(0.02)  # the watch events it must see have not arrived yet
-                    continue
-            if self.state.pc is Pc.IDLE:
-                if self.spec.get("paused"):
-                    self.report_view(phase="Paused")
-                    stopped.wait(0.05)
-                    continue
-                self.plans.changed.clear()
+            if not self.may_step(gate, stopped):
+                continue
             for fault in due(self.faults(), self.state, just_picked):
                 self.apply(fault, stopped)
                 if stopped:
@@ -186,21 +167,51 @@ class ProtocolLoop:
                 self.publish(event)
             if events or self.state != before:
                 self.steps_taken += 1
-            if gate is not None:
-                self.report_view(phase=self.state.phase, stepsTaken=self.steps_taken)
-            elif self.state.pc is Pc.IDLE and self.state == before:
-                self.report_view(phase="Idle")
+            if self.report_step(before, gate is not None, just_picked):
                 self.plans.changed.wait(float(self.spec.get("pollSeconds", 1.0)))
-            elif before.phase != self.state.phase or just_picked:
-                self.report(phase=self.state.phase)
 
-    def report_view(self, **fields: Any) -> None:
-        self.report(
-            newestSeen=self.newest_seen(),
-            cachedGenerations=self.cached(),
-            viewHeld=self.plans.held,
-            **fields,
-        )
+    def may_step(self, gate: Any, stopped: kopf.DaemonStopped) -> bool:
+        """Whether the next move may be taken now; if not, report why and wait a little. A
+        step gate (scenario replays) holds the plan view and grants moves one by one, a view
+        gate waits for the watch events the move must see, and `paused` holds an idle enactor."""
+        if gate is None:
+            self.plans.release()
+        else:
+            self.plans.hold()
+            if self.steps_taken >= int(gate):
+                self.report(phase=self.state.phase, **self.view())
+                stopped.wait(0.02)
+                return False
+            view_gate = self.spec.get("viewGate")
+            if view_gate is not None and not self.plans.deliver_until({int(g) for g in view_gate}):
+                stopped.wait(0.02)
+                return False
+        if self.state.pc is Pc.IDLE:
+            if self.spec.get("paused"):
+                self.report(phase="Paused", **self.view())
+                stopped.wait(0.05)
+                return False
+            self.plans.changed.clear()
+        return True
+
+    def report_step(self, before: EnactorState, gated: bool, just_picked: bool) -> bool:
+        """Report the step just taken, and say whether the enactor now idles until its plan
+        view changes. A gated enactor reports every step with its view (a replay waits on
+        stepsTaken); a free one reports when it goes idle, changes phase or picks a plan."""
+        idle = not gated and self.state.pc is Pc.IDLE and self.state == before
+        if gated or idle:
+            self.report(phase="Idle" if idle else self.state.phase, **self.view())
+        elif before.phase != self.state.phase or just_picked:
+            self.report(phase=self.state.phase)
+        return idle
+
+    def view(self) -> dict[str, Any]:
+        """The plan view as the status shows it: what a replay or a reader of the race needs."""
+        return {
+            "newestSeen": self.newest_seen(),
+            "cachedGenerations": self.cached(),
+            "viewHeld": self.plans.held,
+        }
 
     def cached(self) -> list[int]:
         return sorted(p.generation for p in self.plans.list())
