@@ -117,3 +117,31 @@ def test_a_compare_over_an_empty_range_is_an_absent_key(
             assert real.txn([c], []).succeeded == MemoryEtcd().txn([c], []).succeeded
     finally:
         real.close()
+
+
+def test_a_prefix_watch_gives_the_puts_and_deletes_under_it_in_order(
+    local_lab: local.LabState,
+) -> None:
+    """`EtcdClient.watch` (the bench's arrival clock) and `history` (the oracle's source) read
+    the same stream: only keys under the prefix, from the start revision, in order."""
+    tag = secrets.token_hex(3)
+    mine, other = f"/watch-{tag}/".encode(), f"/watch-{tag}-other/".encode()
+    real = EtcdClient(local_lab.record_store)
+    try:
+        start = real.revision() + 1
+        real.put(mine + b"a", b"1")
+        real.put(other + b"x", b"9")
+        real.put(mine + b"b", b"2")
+        real.txn([], [Delete(mine + b"a")])
+        end = real.revision()
+        seen = []
+        for batch in real.watch(mine, start, timeout=10):
+            seen += [(e.key, e.value) for e in batch]
+            if len(seen) >= 3:
+                break
+        assert seen == [(mine + b"a", b"1"), (mine + b"b", b"2"), (mine + b"a", None)]
+        everything = real.history(start, end)
+        assert [e.key for e in everything] == [mine + b"a", other + b"x", mine + b"b", mine + b"a"]
+        assert [e.revision for e in everything] == list(range(start, end + 1))
+    finally:
+        real.close()

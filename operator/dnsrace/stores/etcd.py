@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -217,12 +217,22 @@ class EtcdClient:
         revision until compacted; a compacted start is an error)."""
         if end < start:
             return []
+        events: list[HistoryEvent] = []
+        for batch in self.watch(b"\x00", start, timeout, every_key=True):
+            events += batch
+            if events and events[-1].revision >= end:
+                break
+        return [e for e in events if e.revision <= end]
+
+    def watch(
+        self, prefix: bytes, start: int, timeout: float = 30.0, every_key: bool = False
+    ) -> Iterator[list[HistoryEvent]]:
+        """The puts and deletes under `prefix` (every key with `every_key`) from revision
+        `start` on, batch by batch as etcd sends them, until the caller stops iterating or
+        nothing arrives for `timeout` seconds (an EtcdError)."""
+        key, end = (b"\x00", b"\x00") if every_key else (prefix, prefix_end(prefix))
         body = {
-            "create_request": {
-                "key": _b64(b"\x00"),
-                "range_end": _b64(b"\x00"),
-                "start_revision": start,
-            }
+            "create_request": {"key": _b64(key), "range_end": _b64(end), "start_revision": start}
         }
         # a connection of its own, closed after: a watch stream never ends by itself, so its
         # connection must not go back to the pool with unread chunks
@@ -239,24 +249,22 @@ class EtcdClient:
             )
         except urllib3.exceptions.HTTPError as exc:
             raise EtcdError(f"record store at {self.url} unreachable: {exc}") from exc
-        events: list[HistoryEvent] = []
         try:
             buffer = b""
-            while not events or events[-1].revision < end:
+            while True:
                 chunk = resp.read1(65536) if hasattr(resp, "read1") else resp.read(65536)
                 if not chunk:
-                    raise EtcdError(f"record store watch ended before revision {end}")
+                    raise EtcdError(f"record store watch from {start} ended")
                 buffer += chunk
                 while b"\n" in buffer:
                     line, buffer = buffer.split(b"\n", 1)
                     if line.strip():
-                        events += _watch_events(json.loads(line))
+                        yield _watch_events(json.loads(line))
         except urllib3.exceptions.HTTPError as exc:
             raise EtcdError(f"record store watch from {start}: {exc}") from exc
         finally:
             resp.close()
             http.clear()
-        return [e for e in events if e.revision <= end]
 
     def close(self) -> None:
         self._http.clear()
