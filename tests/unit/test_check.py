@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dnsrace.check.explore_cli import render
-from dnsrace.check.explorer import Config, explore
+from dnsrace.check.explorer import Config, World, explore
 from dnsrace.check.schedules import ScheduleConfig, run_many, simulate
 from dnsrace.core.plans import DEFAULT_ENDPOINTS
 from dnsrace.core.protocol import Variant
@@ -88,13 +88,31 @@ def test_the_fix_holds_over_every_interleaving_with_lag(endpoint_change: int) ->
         Config((G, G), plans=4, keep=1),
         Config((G, G), plans=4, keep=1, endpoint_change=3),
         Config((G, G), plans=3, keep=1, endpoints=DEFAULT_ENDPOINTS[:3]),
+        Config((G, G, G), plans=4, keep=1, spread_from=2),
+        Config((G, G, G), plans=4, keep=1, spread_from=2, endpoint_change=3),
     ],
-    ids=["2x4", "2x4-endpoint-change", "2x3-3endpoints"],
+    ids=[
+        "2x4",
+        "2x4-endpoint-change",
+        "2x3-3endpoints",
+        "3x4-spread",
+        "3x4-spread-endpoint-change",
+    ],
 )
 def test_the_fix_holds_in_other_configurations(config: Config) -> None:
     result = explore(config)
     assert result.complete
     assert result.violations == []
+
+
+def test_spread_walks_are_searched_as_walks_of_their_own() -> None:
+    """Over plans as long as `spread_from`, enactor c begins its walk at the second endpoint
+    (the lab's long plans, made short enough to search): the search keeps it apart from a and
+    b instead of treating the three as interchangeable."""
+    spread = World(Config((G, G, G), plans=4, keep=1, spread_from=2))
+    assert [firsts for _, firsts in spread.kinds] == [(0,), (1,)]
+    assert [e.first_endpoint(spread.plan(1)) for e in spread.enactors] == [0, 1]
+    assert [firsts for _, firsts in World(Config((G, G, G), plans=4, keep=1)).kinds] == [(0,)]
 
 
 def test_an_unguarded_peer_still_breaks_a_guarded_lab() -> None:

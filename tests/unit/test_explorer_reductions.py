@@ -9,10 +9,12 @@ configurations, every protocol, mixed, and with the endpoint list changing."""
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 
 import pytest
 
 from dnsrace.check.explorer import (
+    ENACTOR_NAMES,
     POSITIONS,
     Config,
     World,
@@ -20,7 +22,7 @@ from dnsrace.check.explorer import (
     violations_between,
 )
 from dnsrace.core.plans import DEFAULT_ENDPOINTS
-from dnsrace.core.protocol import Enactor, EnactorState, Variant, local_step, move
+from dnsrace.core.protocol import EnactorState, Variant, local_step, move
 from dnsrace.core.records import Observed
 from dnsrace.stores.etcd import KeyValue
 from dnsrace.stores.memetcd import MemoryEtcd
@@ -38,18 +40,7 @@ def plain(state: EnactorState) -> EnactorState:
     if seen is not None:
         keys = tuple((k, 0, p) for k, _, p in seen.keys)
         seen = Observed(seen.name, seen.record, seen.served, 0, keys)
-    return EnactorState(
-        state.pc,
-        state.plan,
-        state.index,
-        state.last_applied,
-        seen,
-        state.alive,
-        1 if state.snapshot else 0,
-        state.todo,
-        state.deleted,
-        state.clears,
-    )
+    return replace(state, seen=seen, snapshot=1 if state.snapshot else 0)
 
 
 def enactors_of(
@@ -62,7 +53,11 @@ def reference(config: Config) -> tuple[Seen, set[str]]:
     """Every (record-store content, live plans) a plain breadth-first search reaches, and the
     invariants broken on the way."""
     world = World(config)  # for its plans only
-    enactors = [Enactor("x", p, config.keep) for p in config.protocols]
+    # each with its own walk start, all writing as "x" (the explorer's records name no enactor)
+    enactors = [
+        replace(config.enactor(n, p), ident="x")
+        for n, p in zip(ENACTOR_NAMES, config.protocols, strict=False)
+    ]
     Raw = tuple[
         int,
         tuple[tuple[str, int], ...],
@@ -135,7 +130,7 @@ def explored(config: Config) -> tuple[Seen, set[str]]:
         live = frozenset(world.live_plans(state))
         pairs = [world.actors[e // POSITIONS] for e in state[3:]]
         found.add(
-            (world.kvs[state[2]], live, enactors_of([(world.protocols[p], s) for p, s in pairs]))
+            (world.kvs[state[2]], live, enactors_of([(world.kinds[k][0], s) for k, s in pairs]))
         )
         for _, nxt, changed in world.successors(state):
             if changed:
@@ -157,8 +152,17 @@ def explored(config: Config) -> tuple[Seen, set[str]]:
         Config((C, C), plans=2, keep=0),
         Config((G, U), plans=2, keep=0),
         Config((G, G, G), plans=2, keep=0, endpoints=DEFAULT_ENDPOINTS[:1]),
+        Config((G, G, G), plans=1, keep=0, endpoints=DEFAULT_ENDPOINTS[:3], spread_from=2),
     ],
-    ids=["guarded", "guarded-endpoint-change", "unguarded", "cleanup-only", "mixed", "3-enactors"],
+    ids=[
+        "guarded",
+        "guarded-endpoint-change",
+        "unguarded",
+        "cleanup-only",
+        "mixed",
+        "3-enactors",
+        "3-enactors-spread",
+    ],
 )
 def test_the_reduced_search_reaches_what_a_plain_search_reaches(config: Config) -> None:
     plain, plain_broken = reference(config)

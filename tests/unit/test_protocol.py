@@ -226,3 +226,42 @@ def test_retire_fails_when_any_record_changed_since_the_snapshot() -> None:
     lab.records.write(EndpointRecord("x.amazonaws.com", 1, plan.name, "b", plan.targets), None)
     assert not lab.records.retire(plan.name, snap.revision)
     assert lab.records.retire(plan.name, lab.records.snapshot().revision)
+
+
+LONG = tuple(f"e{i}.ddb.us-east-1.amazonaws.com" for i in range(9))
+
+
+def written_order(enactor: Enactor) -> list[str]:
+    lab = Lab()
+    lab.plans.add(make_plan(1, LONG))
+    _, events = lab.idle(enactor, EnactorState())
+    return [e.endpoint for e in events if e.kind == "wrote"]
+
+
+def test_a_guarded_walk_of_a_long_plan_begins_at_the_enactors_start_and_wraps_round() -> None:
+    order = written_order(Enactor("b", Variant.GUARDED, keep=2, start=1 / 3))
+    assert order == [*LONG[3:], *LONG[:3]]
+
+
+def test_unguarded_walks_and_short_plans_begin_at_the_first_endpoint() -> None:
+    assert written_order(Enactor("b", Variant.UNGUARDED, keep=2, start=1 / 3)) == list(LONG)
+    short = Enactor("b", Variant.GUARDED, keep=2, start=1 / 3, spread_from=len(LONG) + 1)
+    assert written_order(short) == list(LONG)
+
+
+def test_spread_guarded_enactors_write_each_endpoint_once_between_them() -> None:
+    """Three guarded enactors a third apart, moved in turn: each endpoint is written once,
+    and they meet no CAS conflict (without the spread they would race for every endpoint)."""
+    lab = Lab()
+    lab.plans.add(make_plan(1, LONG))
+    enactors = [Enactor(n, Variant.GUARDED, 2, k / 3) for k, n in enumerate("abc")]
+    states = [EnactorState() for _ in enactors]
+    events: list[Event] = []
+    for _ in range(200):
+        for i, enactor in enumerate(enactors):
+            states[i], new = lab.move(enactor, states[i])
+            events += new
+    wrote = [e.endpoint for e in events if e.kind == "wrote"]
+    assert sorted(wrote) == sorted(LONG)
+    assert not [e for e in events if e.kind == "cas-conflict"]
+    assert {e.enactor for e in events if e.kind == "finished"} == {"a", "b", "c"}

@@ -56,8 +56,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 
+from dnsrace.core.names import walk_start
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGION, Plan, plan_name
-from dnsrace.core.protocol import Enactor, EnactorState, Variant, local_step, move
+from dnsrace.core.protocol import (
+    SPREAD_FROM,
+    Enactor,
+    EnactorState,
+    Variant,
+    local_step,
+    move,
+)
 from dnsrace.core.records import (
     META_ROOT,
     Observed,
@@ -91,6 +99,7 @@ class Config:
     endpoints: tuple[str, ...] = DEFAULT_ENDPOINTS[:2]
     endpoint_change: int = 0  # from this generation on, the first endpoint leaves and one joins
     max_states: int = 5_000_000
+    spread_from: int = SPREAD_FROM  # guarded walks of plans this long begin at each's start
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.protocols) <= len(ENACTOR_NAMES):
@@ -114,6 +123,27 @@ class Config:
         if len(kinds) == 1:
             return kinds[0].value
         return ",".join(p.value for p in self.protocols)
+
+    def kinds(self) -> list[tuple[Variant, tuple[int, ...]]]:
+        """Per enactor (a, b, ... as named), what sets its decisions apart: its protocol and
+        where its walk of each plan begins (`walk_start`, as the lab's standing enactors)."""
+        plans = [
+            Plan("", 0, endpoints, ())
+            for endpoints in sorted({self.endpoints_of(g) for g in range(1, self.plans + 1)})
+        ]
+        return [
+            (p, tuple(self.enactor(n, p).first_endpoint(x) for x in plans))
+            for n, p in zip(ENACTOR_NAMES, self.protocols, strict=False)
+        ]
+
+    def enactor(self, name: str, protocol: Variant) -> Enactor:
+        """The enactor `name` as the lab runs it (its walk start is the standing one's)."""
+        return Enactor(name, protocol, self.keep, walk_start(name), self.spread_from)
+
+    def start_of(self, protocol: Variant, firsts: tuple[int, ...]) -> float:
+        """The walk start of the first enactor of that kind (any of them decides alike)."""
+        kinds = self.kinds()
+        return walk_start(ENACTOR_NAMES[kinds.index((protocol, firsts))])
 
     def endpoints_of(self, generation: int) -> tuple[str, ...]:
         if self.endpoint_change and generation >= self.endpoint_change:
@@ -211,8 +241,13 @@ class World:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.protocols: tuple[Variant, ...] = tuple(sorted(set(config.protocols)))
-        self.enactors = [Enactor("x", p, config.keep) for p in self.protocols]
+        # enactors that decide alike are one kind (interchangeable: the search is symmetric in
+        # them); guarded enactors whose walks begin at different endpoints are not
+        self.kinds: tuple[tuple[Variant, tuple[int, ...]], ...] = tuple(sorted(set(config.kinds())))
+        self.enactors = [
+            Enactor("x", p, config.keep, config.start_of(p, firsts), config.spread_from)
+            for p, firsts in self.kinds
+        ]
         self.actors: list[tuple[int, EnactorState]] = []
         self._actor_ids: dict[tuple[int, EnactorState], int] = {}
         self._reads_view: list[bool] = []
@@ -420,8 +455,8 @@ class World:
     # whole states ------------------------------------------------------------------------------
     def initial(self) -> State:
         entries = sorted(
-            self.actor_id(self.protocols.index(p), EnactorState()) * POSITIONS
-            for p in self.config.protocols
+            self.actor_id(self.kinds.index(k), EnactorState()) * POSITIONS
+            for k in self.config.kinds()
         )
         return (0, self.log_id(()), self.kv_id(()), *entries)
 
@@ -621,11 +656,11 @@ def replay(config: Config, path: list[tuple[State, Label]], world: World) -> tup
     named enactors' canonical entries are kept in step with the explorer's, to find which of
     them a label's sorted position stands for."""
     names = ENACTOR_NAMES[: config.enactors]
-    named = {n: Enactor(n, p, config.keep) for n, p in zip(names, config.protocols, strict=True)}
+    named = {n: config.enactor(n, p) for n, p in zip(names, config.protocols, strict=True)}
     local = {n: EnactorState() for n in names}
     entry = {
-        n: world.actor_id(world.protocols.index(p), EnactorState()) * POSITIONS
-        for n, p in zip(names, config.protocols, strict=True)
+        n: world.actor_id(world.kinds.index(k), EnactorState()) * POSITIONS
+        for n, k in zip(names, config.kinds(), strict=True)
     }
     ps, kv = MemoryPlanStore(), MemoryEtcd()
     execute = executor(MemoryRecordStore(kv), ps)

@@ -19,7 +19,7 @@ from dnsrace.check.explorer import (
 )
 from dnsrace.core.faults import POINTS, Fault, due
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGIONAL_ENDPOINT
-from dnsrace.core.protocol import Enactor, EnactorState, Event, Pc, Variant, move
+from dnsrace.core.protocol import EnactorState, Event, Pc, Variant, move
 from dnsrace.stores.memetcd import MemoryEtcd
 from dnsrace.stores.plans import MemoryPlanStore
 from dnsrace.stores.records import MemoryRecordStore, executor
@@ -79,7 +79,7 @@ def simulate(seed: int, cfg: ScheduleConfig) -> Outcome:
     plans, records = MemoryPlanStore(), MemoryRecordStore(kv)
     execute = executor(records, plans)
     names = ENACTOR_NAMES[: cfg.enactors]
-    enactors = {n: Enactor(n, cfg.protocol, cfg.keep) for n in names}
+    enactors = {n: world.config.enactor(n, cfg.protocol) for n in names}
     states = {n: EnactorState() for n in names}
     just_picked = dict.fromkeys(names, False)
     delayed: set[tuple[str, int, int, str]] = set()  # (enactor, plan gen, index, fault key)

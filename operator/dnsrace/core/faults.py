@@ -63,7 +63,7 @@ def due(faults: Sequence[Fault], state: EnactorState, just_picked: bool) -> list
         return [f for f in faults if f.at == "before-cleanup"]
     if state.plan is None or state.pc not in (Pc.READING, Pc.WRITING):
         return []
-    endpoint = state.plan.endpoints[state.index]
+    endpoint = state.endpoint
     if state.pc is Pc.WRITING:
         return [f for f in faults if f.at == "write" and f.endpoint in ("", endpoint)]
     out = [f for f in faults if f.at == "after-pick" and just_picked]

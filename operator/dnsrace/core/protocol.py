@@ -48,6 +48,9 @@ from dnsrace.core.requests import (
     WriteResult,
 )
 
+# Guarded walks of plans this long or longer begin where each enactor's `start` says.
+SPREAD_FROM = 8
+
 
 class Variant(StrEnum):
     """Which protocol an enactor runs (its spec.protocol)."""
@@ -89,7 +92,8 @@ class EnactorState:
 
     pc: Pc = Pc.IDLE
     plan: Plan | None = None
-    index: int = 0  # the endpoint of plan.endpoints being written
+    index: int = 0  # how far the walk has gone: the endpoint is (first + index) mod n
+    first: int = 0  # where this walk began in plan.endpoints (guarded: the enactor's start)
     last_applied: int = 0
     seen: Observed | None = None  # the read a write follows
     alive: frozenset[str] = frozenset()  # guarded-v1's audit: the view's plans at the pick
@@ -101,6 +105,13 @@ class EnactorState:
     @property
     def phase(self) -> str:
         return self.pc.phase
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint the walk is at (READING or WRITING)."""
+        assert self.plan is not None
+        endpoints = self.plan.endpoints
+        return endpoints[(self.first + self.index) % len(endpoints)]
 
     def revisions(self) -> list[int]:
         out = [self.snapshot] if self.snapshot else []
@@ -188,6 +199,20 @@ class Enactor:
     ident: str
     protocol: Variant
     keep: int
+    start: float = 0.0  # guarded: where in a long plan's endpoints the walk begins (0..1)
+    spread_from: int = SPREAD_FROM  # plans with fewer endpoints are walked from the first
+
+    def first_endpoint(self, plan: Plan) -> int:
+        """The index a walk of `plan` begins at. Over a long plan (`spread_from` endpoints or
+        more) guarded enactors spread out, each from its own `start`, so that at first they
+        write different endpoints instead of racing for the same one; the walk still visits
+        every endpoint once, wrapping round. Unguarded and guarded-v1 enactors, and every
+        walk of a short plan, begin at the first endpoint, as the incident's enactors did (the
+        unguarded freshness check reads that endpoint at the pick)."""
+        n = len(plan.endpoints)
+        if self.protocol is not Variant.GUARDED or n < max(self.spread_from, 1):
+            return 0
+        return int(self.start * n) % n
 
     # -- the two halves of a move -----------------------------------------------------------
     def reads_view(self, state: EnactorState) -> bool:
@@ -236,7 +261,7 @@ class Enactor:
         plan = state.plan
         assert plan is not None
         if pc is Pc.READING:
-            return state, [], ReadEndpoint(plan.endpoints[state.index])
+            return state, [], ReadEndpoint(state.endpoint)
         if pc is Pc.WRITING:
             return self._write(state, plan, view)
         if pc is Pc.CLEANUP:
@@ -267,7 +292,14 @@ class Enactor:
 
     def _start_walk(self, state: EnactorState) -> tuple[EnactorState, list[Event], None]:
         assert state.plan is not None
-        walking = replace(state, pc=Pc.READING, index=0, seen=None, alive=frozenset())
+        walking = replace(
+            state,
+            pc=Pc.READING,
+            index=0,
+            first=self.first_endpoint(state.plan),
+            seen=None,
+            alive=frozenset(),
+        )
         return (
             walking,
             [Event("picked", self.ident, generation=state.plan.generation, plan=state.plan.name)],
@@ -481,7 +513,7 @@ class Enactor:
         assert state.plan is not None
         index = state.index + 1
         if index >= len(state.plan.endpoints):
-            return replace(state, pc=Pc.CLEANUP, index=index, seen=None, todo=())
+            return replace(state, pc=Pc.CLEANUP, index=index, first=0, seen=None, todo=())
         return replace(state, pc=Pc.READING, index=index, seen=None)
 
     def _event(self, kind: str, state: EnactorState, current: EndpointRecord) -> Event:

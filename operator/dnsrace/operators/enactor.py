@@ -21,7 +21,7 @@ import prometheus_client as prom
 from kubernetes import client
 
 from dnsrace.core.faults import Fault, due, parse_faults
-from dnsrace.core.names import GROUP, VERSION, Plural
+from dnsrace.core.names import GROUP, VERSION, Plural, walk_start
 from dnsrace.core.protocol import Enactor, EnactorState, Event, Pc, Variant, move
 from dnsrace.core.times import now_iso
 from dnsrace.operators import telemetry
@@ -128,10 +128,12 @@ class ProtocolLoop:
 
     # settings from the live spec --------------------------------------------------------------
     def enactor(self) -> Enactor:
+        start = self.spec.get("walkStart")
         return Enactor(
             self.name,
             Variant(self.spec.get("protocol", "unguarded")),
             int(self.spec.get("keep", 3)),
+            walk_start(self.name) if start is None else float(start),
         )
 
     def forget_cleared_crashes(self) -> None:
