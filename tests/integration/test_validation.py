@@ -41,6 +41,8 @@ def _with(path: list[Any], value: Any) -> dict[str, Any]:
         (["spec", "targets", 0, "weight"], 256, "spec.targets[0].weight"),
         (["spec", "targets"], [], "spec.targets"),
         (["spec", "endpoints"], ["Not A Name"], "each endpoint must be a lower-case DNS name"),
+        (["spec", "endpoints"], [f"{'a' * 150}.amazonaws.com"], "spec.endpoints[0]"),
+        (["spec", "endpoints"], [f"e{i}.amazonaws.com" for i in range(10_001)], "spec.endpoints"),
         (["spec", "generation"], 0, "spec.generation"),
         (["spec", "region"], "mars", "spec.region"),
     ],
@@ -55,6 +57,26 @@ def test_malformed_plan_is_refused_naming_the_field(
         )
     assert err.value.status == 422
     assert expect in err.value.body
+
+
+def test_a_region_of_ten_thousand_endpoints_fits_in_one_plan(
+    api: client.ApiClient, namespace: str
+) -> None:
+    """One DNSPlan carries a whole 10,000-endpoint region (the scale benchmark's), and the
+    Planner asks for one: both schemas take that many names, each validated."""
+    crd = client.CustomObjectsApi(api)
+    names = [f"e{i:05d}.s10000.bench.us-east-1.amazonaws.com" for i in range(10_000)]
+    created: Any = crd.create_namespaced_custom_object(
+        "dnsrace.io", "v1alpha1", namespace, "dnsplans", _with(["spec", "endpoints"], names)
+    )
+    assert len(created["spec"]["endpoints"]) == 10_000
+    planner = {
+        "apiVersion": "dnsrace.io/v1alpha1",
+        "kind": "Planner",
+        "metadata": {"name": "big"},
+        "spec": {"region": "us-east-1", "endpoints": names, "paused": True},
+    }
+    crd.create_namespaced_custom_object("dnsrace.io", "v1alpha1", namespace, "planners", planner)
 
 
 def test_generation_is_immutable(api: client.ApiClient, namespace: str) -> None:
