@@ -38,6 +38,7 @@ demo: setup
 	$(BIN)/python -m dnsrace.cli.demo
 
 bench: setup
+	@bash hack/build.sh bench
 	$(BIN)/python -m bench
 
 # not part of `make test`: SOAK_SECONDS (600), SOAK_SEED (1), SOAK_PHASE_SECONDS (20)

@@ -4,6 +4,7 @@
 #   hack/build.sh [--print-dir]        the local lab's binaries (make demo, make test)
 #   hack/build.sh kind-node            also what the offline kind node image needs
 #                                      (hack/kind-offline/build-node-image.sh calls it)
+#   hack/build.sh bench                also etcd's own benchmark tool (make bench)
 #
 # Versions come from hack/versions.env (the one file that pins them). Each binary is cached by
 # version under ${DNSRACE_CACHE:-$HOME/.cache/dnsrace}/<component>-<version>/, so a second run
@@ -56,11 +57,15 @@ node_targets=(
   "portmap|${CNI_PLUGINS_VERSION}|kind-offline/tools|$cni/meta/portmap|-s -w"
   "pause|${KIND_VERSION}|kind-offline/tools|./pause|-s -w"
 )
+bench_targets=(
+  "etcd-benchmark|${ETCD_BENCHMARK_VERSION}|etcd-benchmark|.|-s -w"
+)
 targets=("${lab_targets[@]}")
 case "${1:-}" in
   "") ;;
   kind-node) targets+=("${node_targets[@]}") ;;
-  *) echo "build: unknown argument '$1' (expected nothing, --print-dir or kind-node)" >&2; exit 2 ;;
+  bench) targets+=("${bench_targets[@]}") ;;
+  *) echo "build: unknown argument '$1' (expected nothing, --print-dir, kind-node or bench)" >&2; exit 2 ;;
 esac
 total=${#targets[@]}
 i=0

@@ -1,0 +1,275 @@
+"""What the benchmarks share: the lab's API clients (admin and the Planner's own identity), plans
+made as the planner makes them, the enactors set to a protocol, extra enactor processes, the CPU
+time each lab process spent, and a passive observer of the record store that timestamps the
+moment each endpoint first carries a generation (a watch on the metadata keys, so measuring
+adds no reads to the store being measured)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client, config
+
+from dnsrace.core.names import GROUP, NAMESPACE, VERSION
+from dnsrace.core.plans import REGION, Plan, newest
+from dnsrace.core.records import META_ROOT, decode_meta
+from dnsrace.lab import identities, local, processes
+from dnsrace.stores.allocation import create_next_plan
+from dnsrace.stores.etcd import EtcdClient, EtcdError
+from dnsrace.stores.plans import KubePlanStore
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def admin_api(state: local.LabState) -> client.ApiClient:
+    return config.new_client_from_config(config_file=str(state.kubeconfig))
+
+
+def planner_api(state: local.LabState) -> client.ApiClient:
+    """The Planner's own ServiceAccount: the admission policy lets only it create plans."""
+    path = identities.kubeconfig_path(state.dir, "planner")
+    return config.new_client_from_config(config_file=str(path))
+
+
+def patch(api: client.ApiClient, plural: str, name: str, spec: dict[str, Any]) -> None:
+    client.CustomObjectsApi(api).patch_namespaced_custom_object(
+        GROUP, VERSION, NAMESPACE, plural, name, {"spec": spec}
+    )
+
+
+def set_enactors(api: client.ApiClient, names: Iterable[str], **spec: Any) -> None:
+    for name in names:
+        patch(api, "enactors", name, spec)
+
+
+def make_plan(state: local.LabState, endpoints: tuple[str, ...]) -> tuple[Plan, float]:
+    """Create the next plan for `endpoints` as the planner does (the planner itself paused),
+    with the targets of the newest plan; returns it and the monotonic time just before the
+    create request (the moment the convergence clock starts)."""
+    admin = admin_api(state)
+    patch(admin, "planners", REGION, {"paused": True})
+    latest = newest(KubePlanStore(admin, NAMESPACE).list())
+    assert latest is not None, "the lab has no plan to take targets from"
+    t0 = time.monotonic()
+    plan = create_next_plan(
+        planner_api(state), NAMESPACE, REGION, REGION, endpoints, latest.targets
+    )
+    return plan, t0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds per lab process between `start` and `stop` (by component name)."""
+
+    pids: dict[str, int]
+    before: dict[str, float] = field(default_factory=dict)
+    spent: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, state: local.LabState, extra: dict[str, int] | None = None) -> CpuMeter:
+        fresh = local.LabState.load(state.dir) or state
+        pids = {name: c.pid for name, c in fresh.components.items() if c.pid}
+        return cls({**pids, **(extra or {})})
+
+    def start(self) -> None:
+        self.before = {n: cpu_seconds(p) for n, p in self.pids.items()}
+
+    def stop(self) -> dict[str, float]:
+        self.spent = {n: cpu_seconds(p) - self.before.get(n, 0.0) for n, p in self.pids.items()}
+        return self.spent
+
+    def total(self, prefix: str) -> float:
+        return sum(s for n, s in self.spent.items() if n.startswith(prefix))
+
+
+class Arrivals:
+    """Watches the record store's metadata keys and notes, per endpoint and generation, the
+    monotonic time the endpoint first carried it. Start it before the plan is created; `wait`
+    for a generation once it is known (writes that came first are already noted)."""
+
+    def __init__(self, url: str, names: Iterable[str]) -> None:
+        self.client = EtcdClient(url)
+        self.names = set(names)
+        self.first: dict[tuple[str, int], float] = {}
+        self.target: int | None = None
+        self.arrived: dict[str, float] = {}
+        self.error: Exception | None = None
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._stop = False
+        self._start_revision = self.client.revision() + 1
+        self._thread = threading.Thread(target=self._run, name="arrivals", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        prefix = (META_ROOT + "/").encode()
+        try:
+            for batch in self.client.watch(prefix, self._start_revision, timeout=900):
+                now = time.monotonic()
+                with self._changed:
+                    for event in batch:
+                        if event.value is not None:
+                            record = decode_meta(event.value)
+                            if record.name in self.names:
+                                self.first.setdefault((record.name, record.generation), now)
+                                if self.target is not None and record.generation >= self.target:
+                                    self.arrived.setdefault(record.name, now)
+                    self._changed.notify_all()
+                    if self._stop:
+                        return
+        except (EtcdError, ValueError) as exc:
+            with self._changed:
+                self.error = exc
+                self._changed.notify_all()
+
+    def reached(self, generation: int) -> dict[str, float]:
+        """Per endpoint, when it first carried `generation` or a newer one."""
+        out: dict[str, float] = {}
+        for (name, gen), at in self.first.items():
+            if gen >= generation and (name not in out or at < out[name]):
+                out[name] = at
+        return out
+
+    def wait(self, generation: int, timeout: float) -> dict[str, float]:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            self.target = generation
+            self.arrived = self.reached(generation)
+            while True:
+                if self.error:
+                    raise self.error
+                at = self.arrived
+                if len(at) == len(self.names):
+                    self._stop = True
+                    return dict(at)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    missing = len(self.names) - len(at)
+                    raise TimeoutError(f"{missing} endpoints not at g{generation} in {timeout:g} s")
+                self._changed.wait(min(left, 1.0))
+
+
+class ExtraEnactors:
+    """Enactors beyond the lab's three (d, e, ...) for the scale benchmark: the same operator
+    module, run by the bench with the lab's admin credentials (the lab's permission table names
+    only a, b and c), stopped on exit."""
+
+    def __init__(self, state: local.LabState, starts: dict[str, float], protocol: str) -> None:
+        self.state = state
+        self.starts = starts
+        self.names = list(starts)
+        self.protocol = protocol
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def __enter__(self) -> ExtraEnactors:
+        crd = client.CustomObjectsApi(admin_api(self.state))
+        for name in self.names:
+            body = {
+                "apiVersion": f"{GROUP}/{VERSION}",
+                "kind": "Enactor",
+                "metadata": {"name": name},
+                "spec": {
+                    "zone": "use1-az1",
+                    "protocol": self.protocol,
+                    "keep": 3,
+                    "walkStart": self.starts[name],
+                },
+            }
+            crd.create_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "enactors", body)
+            metrics, live = processes.free_port(), processes.free_port()
+            env = {
+                **os.environ,
+                "KUBECONFIG": str(self.state.kubeconfig),
+                "DNSRACE_NAMESPACE": NAMESPACE,
+                "DNSRACE_RECORD_STORE": self.state.record_store,
+                "DNSRACE_METRICS_PORT": str(metrics),
+                "DNSRACE_LIVENESS": f"http://{processes.LOOPBACK}:{live}/healthz",
+                "DNSRACE_ENACTOR_ID": name,
+            }
+            log = (self.state.dir / f"bench-enactor-{name}.log").open("wb")
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", "dnsrace.operators.enactor"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
+        for name in self.names:
+            while not _enactor_reported(crd, name):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"bench enactor {name} did not start in 60 s")
+                time.sleep(0.2)
+        return self
+
+    @property
+    def pids(self) -> dict[str, int]:
+        return {f"enactor-{n}": p.pid for n, p in self.procs.items()}
+
+    def __exit__(self, *_: object) -> None:
+        for proc in self.procs.values():
+            proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        crd = client.CustomObjectsApi(admin_api(self.state))
+        for name in self.names:
+            crd.delete_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "enactors", name)
+
+
+def cas_conflicts(api: client.ApiClient, names: Iterable[str]) -> int:
+    """The enactors' CAS conflicts so far (their status.casConflicts, summed)."""
+    crd = client.CustomObjectsApi(api)
+    total = 0
+    for name in names:
+        obj: Any = crd.get_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "enactors", name)
+        total += int((obj.get("status") or {}).get("casConflicts", 0) or 0)
+    return total
+
+
+def wait_applied(
+    api: client.ApiClient, names: Iterable[str], generation: int, timeout: float
+) -> float:
+    """Wait until every enactor says it applied `generation` (its walk and clean-up done);
+    returns the monotonic time it saw the last one."""
+    crd = client.CustomObjectsApi(api)
+    deadline = time.monotonic() + timeout
+    waiting = set(names)
+    while waiting:
+        for name in sorted(waiting):
+            obj: Any = crd.get_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "enactors", name)
+            if int((obj.get("status") or {}).get("lastAppliedGeneration", 0) or 0) >= generation:
+                waiting.discard(name)
+        if waiting and time.monotonic() > deadline:
+            raise TimeoutError(f"enactors {sorted(waiting)} did not apply g{generation}")
+        if waiting:
+            time.sleep(0.1)
+    return time.monotonic()
+
+
+def _enactor_reported(crd: client.CustomObjectsApi, name: str) -> bool:
+    obj: Any = crd.get_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "enactors", name)
+    return "stepsTaken" in (obj.get("status") or {})
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
