@@ -210,12 +210,15 @@ class ExtraEnactors:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 60
-        for name in self.names:
-            while not _enactor_reported(crd, name):
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"bench enactor {name} did not start in 60 s")
-                time.sleep(0.2)
+        # a new enactor first walks the newest plan there is (maybe a 10,000-endpoint one):
+        # measure nothing until every one has caught up
+        newest_plan = newest(KubePlanStore(admin_api(self.state), NAMESPACE).list())
+        wait_applied(
+            admin_api(self.state),
+            self.names,
+            newest_plan.generation if newest_plan else 0,
+            timeout=60 + (len(newest_plan.endpoints) * 0.1 if newest_plan else 0),
+        )
         return self
 
     @property
@@ -263,11 +266,6 @@ def wait_applied(
         if waiting:
             time.sleep(0.1)
     return time.monotonic()
-
-
-def _enactor_reported(crd: client.CustomObjectsApi, name: str) -> bool:
-    obj: Any = crd.get_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "enactors", name)
-    return "stepsTaken" in (obj.get("status") or {})
 
 
 def percentile(values: list[float], q: float) -> float:
