@@ -38,9 +38,11 @@ def reflector(
     api: client.ApiClient, namespace: str, store: KubePlanStore
 ) -> Iterator[tuple[CachedPlanStore, PlanWatch]]:
     plans = CachedPlanStore(store)
-    watch = PlanWatch(KubePlanSource(api, namespace), plans, retry_seconds=0.1)
+    # watch requests of 2 s: a step() with nothing to see ends that soon
+    watch = PlanWatch(KubePlanSource(api, namespace, watch_seconds=2), plans, retry_seconds=0.1)
     yield plans, watch
-    watch.stop(timeout=30)
+    watch.stop(timeout=5)
+    assert watch._thread is None or not watch._thread.is_alive(), "the watch thread leaked"
 
 
 def generations(plans: CachedPlanStore) -> set[int]:
@@ -76,3 +78,22 @@ def test_a_watch_from_a_version_the_server_no_longer_has_lists_again(
     assert (watch.relists, generations(plans)) == (1, {1})
     watch.step()
     assert (watch.relists, generations(plans)) == (1, {2})
+
+
+def test_stop_interrupts_a_watch_request_blocked_on_the_server(
+    store: KubePlanStore, reflector: tuple[CachedPlanStore, PlanWatch]
+) -> None:
+    """Nothing happens to the plans, so the watch request waits on the server until its
+    timeout; stop() ends it now and the thread with it, silently."""
+    plans, watch = reflector
+    source = watch.source
+    assert isinstance(source, KubePlanSource)
+    source.watch_seconds = 60  # each request would wait a minute on the server
+    assert store.create(plan(1), REGION)
+    watch.start()
+    wait_for(lambda: generations(plans) == {1}, 30, "the view to take g1")
+    wait_for(lambda: source._response is not None, 10, "a watch request in flight")
+    watch.stop(timeout=5)
+    assert watch._thread is not None
+    assert not watch._thread.is_alive()
+    assert watch.failures == 0  # the interruption is not a failure to retry

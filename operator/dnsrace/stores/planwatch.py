@@ -12,12 +12,13 @@ retried from the last resourceVersion seen, after a pause.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
-from kubernetes import client, watch
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from dnsrace.core.names import GROUP, VERSION
@@ -45,40 +46,71 @@ class PlanSource(Protocol):
         `since` is too old."""
         ...
 
+    def interrupt(self) -> None:
+        """End the watch request in flight, from another thread."""
+        ...
+
 
 class KubePlanSource:
     """DNSPlans of one namespace, listed and watched through the API server."""
 
-    def __init__(self, api: client.ApiClient, namespace: str) -> None:
+    def __init__(
+        self, api: client.ApiClient, namespace: str, watch_seconds: int = WATCH_SECONDS
+    ) -> None:
         self.crd = client.CustomObjectsApi(api)
         self.namespace = namespace
+        self.watch_seconds = watch_seconds
+        self._response: Any = None  # the watch request in flight, if any
 
     def list(self) -> tuple[list[Mapping[str, Any]], str]:
         raw: Any = self.crd.list_namespaced_custom_object(GROUP, VERSION, self.namespace, PLURAL)
         return list(raw["items"]), str(raw["metadata"]["resourceVersion"])
 
     def watch(self, since: str, stop: threading.Event) -> Iterator[Mapping[str, Any]]:
-        stream = watch.Watch()
         try:
-            for event in stream.stream(
-                self.crd.list_namespaced_custom_object,
+            response: Any = self.crd.list_namespaced_custom_object(
                 GROUP,
                 VERSION,
                 self.namespace,
                 PLURAL,
+                watch=True,
                 resource_version=since,
                 allow_watch_bookmarks=True,
-                timeout_seconds=WATCH_SECONDS,
-            ):
-                yield event
-                if stop.is_set():
-                    return
+                timeout_seconds=self.watch_seconds,
+                _preload_content=False,
+            )
         except ApiException as exc:
             if exc.status == 410:
                 raise WatchExpired(str(exc.reason)) from exc
             raise
+        self._response = response
+        try:
+            buffer = b""
+            for chunk in response.stream(65536):
+                buffer += chunk
+                while b"\n" in buffer:
+                    line, buffer = buffer.split(b"\n", 1)
+                    if not line.strip():
+                        continue
+                    event = json.loads(line)
+                    if event.get("type") == "ERROR":
+                        status = event.get("object") or {}
+                        if status.get("code") == 410:
+                            raise WatchExpired(str(status.get("message", "410 Gone")))
+                        raise RuntimeError(f"plan watch: {status.get('message', status)}")
+                    yield event
+                    if stop.is_set():
+                        return
         finally:
-            stream.stop()
+            self._response = None
+            response.release_conn()
+
+    def interrupt(self) -> None:
+        """End a watch request blocked on the server now (stop() calls it from another
+        thread), instead of when its timeout runs out."""
+        response = self._response
+        if response is not None:
+            response.shutdown()
 
 
 class PlanWatch:
@@ -127,6 +159,8 @@ class PlanWatch:
             self.since = None
             self.relists += 1
         except Exception as exc:  # any failure: retry; the thread never dies
+            if self._stop.is_set():
+                return  # stop() interrupted the request
             LOG.warning("plan watch failed (%s); retrying in %ss", exc, self.retry_seconds)
             self.failures += 1
             self._stop.wait(self.retry_seconds)
@@ -144,9 +178,9 @@ class PlanWatch:
         self._thread.start()
 
     def stop(self, timeout: float = 1.0) -> None:
-        """Ask the thread to end; a watch request blocked on the server ends within
-        WATCH_SECONDS (the thread is a daemon, so it never holds the process)."""
+        """End the thread: a watch request blocked on the server is interrupted."""
         self._stop.set()
+        self.source.interrupt()
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -179,6 +213,9 @@ class MemoryPlanSource:
 
     def compact(self) -> None:
         self.compacted = self.version
+
+    def interrupt(self) -> None:
+        """Nothing to interrupt: a watch here ends by itself at once."""
 
     def list(self) -> tuple[list[Mapping[str, Any]], str]:
         return list(self.objects.values()), str(self.version)
