@@ -394,8 +394,10 @@ def test_the_first_fix_lag_counterexample_replays_live(
     st = status_of(crd, name)
     assert condition(st, "VerdictPassed")["status"] == "True", st["verdict"]["failures"]
     verdict = st["verdict"]
-    # the probe saw the regional endpoint go back a generation, and the enactor said why
-    assert verdict["regressions"] >= 1
+    # the record store's history has the regional endpoint going back a generation (the
+    # oracle reads every revision; a probe samples and may miss a moment's regression), and
+    # the enactor said why
+    assert verdict["oracle"]["violations"]["I2"] >= 1
     assert verdict["staleOverwrites"] >= 1
     assert verdict["finalRecord"]["answer"] == "NOERROR"
     kubectl("delete", "scenario", name, "-n", NS)
