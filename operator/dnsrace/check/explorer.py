@@ -140,11 +140,6 @@ class Config:
         """The enactor `name` as the lab runs it (its walk start is the standing one's)."""
         return Enactor(name, protocol, self.keep, walk_start(name), self.spread_from)
 
-    def start_of(self, protocol: Variant, firsts: tuple[int, ...]) -> float:
-        """The walk start of the first enactor of that kind (any of them decides alike)."""
-        kinds = self.kinds()
-        return walk_start(ENACTOR_NAMES[kinds.index((protocol, firsts))])
-
     def endpoints_of(self, generation: int) -> tuple[str, ...]:
         if self.endpoint_change and generation >= self.endpoint_change:
             return (*self.endpoints[1:], DEFAULT_ENDPOINTS[len(self.endpoints)])
@@ -243,11 +238,12 @@ class World:
         self.config = config
         # enactors that decide alike are one kind (interchangeable: the search is symmetric in
         # them); guarded enactors whose walks begin at different endpoints are not
-        self.kinds: tuple[tuple[Variant, tuple[int, ...]], ...] = tuple(sorted(set(config.kinds())))
-        self.enactors = [
-            Enactor("x", p, config.keep, config.start_of(p, firsts), config.spread_from)
-            for p, firsts in self.kinds
-        ]
+        first: dict[tuple[Variant, tuple[int, ...]], str] = {}  # each kind's first enactor
+        for kind, name in zip(config.kinds(), ENACTOR_NAMES, strict=False):
+            first.setdefault(kind, name)
+        self.kinds: tuple[tuple[Variant, tuple[int, ...]], ...] = tuple(sorted(first))
+        # any enactor of a kind decides alike: each kind runs as its first, writing as "x"
+        self.enactors = [replace(config.enactor(first[k], k[0]), ident="x") for k in self.kinds]
         self.actors: list[tuple[int, EnactorState]] = []
         self._actor_ids: dict[tuple[int, EnactorState], int] = {}
         self._reads_view: list[bool] = []

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 import urllib3
 
+from dnsrace.stores.streams import json_lines
+
 
 class EtcdError(RuntimeError):
     """The record store answered with an error or could not be reached."""
@@ -249,17 +251,15 @@ class EtcdClient:
             )
         except urllib3.exceptions.HTTPError as exc:
             raise EtcdError(f"record store at {self.url} unreachable: {exc}") from exc
+
+        def chunks() -> Iterator[bytes]:
+            while chunk := resp.read1(65536) if hasattr(resp, "read1") else resp.read(65536):
+                yield chunk
+            raise EtcdError(f"record store watch from {start} ended")
+
         try:
-            buffer = b""
-            while True:
-                chunk = resp.read1(65536) if hasattr(resp, "read1") else resp.read(65536)
-                if not chunk:
-                    raise EtcdError(f"record store watch from {start} ended")
-                buffer += chunk
-                while b"\n" in buffer:
-                    line, buffer = buffer.split(b"\n", 1)
-                    if line.strip():
-                        yield _watch_events(json.loads(line))
+            for message in json_lines(chunks()):
+                yield _watch_events(message)
         except urllib3.exceptions.HTTPError as exc:
             raise EtcdError(f"record store watch from {start}: {exc}") from exc
         finally:

@@ -12,7 +12,6 @@ retried from the last resourceVersion seen, after a pause.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Iterator, Mapping
@@ -23,6 +22,7 @@ from kubernetes.client.exceptions import ApiException
 
 from dnsrace.core.names import GROUP, VERSION
 from dnsrace.stores.plans import PLURAL, CachedPlanStore
+from dnsrace.stores.streams import json_lines
 
 LOG = logging.getLogger(__name__)
 
@@ -85,22 +85,15 @@ class KubePlanSource:
             raise
         self._response = response
         try:
-            buffer = b""
-            for chunk in response.stream(65536):
-                buffer += chunk
-                while b"\n" in buffer:
-                    line, buffer = buffer.split(b"\n", 1)
-                    if not line.strip():
-                        continue
-                    event = json.loads(line)
-                    if event.get("type") == "ERROR":
-                        status = event.get("object") or {}
-                        if status.get("code") == 410:
-                            raise WatchExpired(str(status.get("message", "410 Gone")))
-                        raise RuntimeError(f"plan watch: {status.get('message', status)}")
-                    yield event
-                    if stop.is_set():
-                        return
+            for event in json_lines(response.stream(65536)):
+                if event.get("type") == "ERROR":
+                    status = event.get("object") or {}
+                    if status.get("code") == 410:
+                        raise WatchExpired(str(status.get("message", "410 Gone")))
+                    raise RuntimeError(f"plan watch: {status.get('message', status)}")
+                yield event
+                if stop.is_set():
+                    return
         finally:
             self._response = None
             response.release_conn()
