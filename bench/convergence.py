@@ -117,29 +117,29 @@ def converge(
 ) -> Convergence:
     """Create a plan of `count` fresh endpoints and wait until every one carries it."""
     names = endpoints(tag, count)
-    admin = measure.admin_api(state)
+    control = measure.lab_control(state)
     arrivals = measure.Arrivals(state.record_store, names)
-    conflicts = measure.cas_conflicts(admin, enactors)
+    conflicts = measure.cas_conflicts(control, enactors)
     cpu = measure.CpuMeter.of(state, extra_pids)
     cpu.start()
-    plan, t0 = measure.make_plan(state, names)
+    plan, t0 = measure.make_plan(control, names)
     at = arrivals.wait(plan.generation, timeout=max(120.0, count * 0.1))
     cpu.stop()
     # the enactors report their conflicts once their walk is done: wait for every one
-    done = measure.wait_applied(admin, enactors, plan.generation, timeout=max(120, count * 0.1))
-    conflicts = measure.cas_conflicts(admin, enactors) - conflicts
+    done = measure.wait_applied(control, enactors, plan.generation, timeout=max(120, count * 0.1))
+    conflicts = measure.cas_conflicts(control, enactors) - conflicts
     return Convergence(t0, max(at.values()) - t0, cpu, plan.generation, conflicts, done - t0)
 
 
 def run(state: local.LabState, limits: Limits) -> list[str]:
-    admin = measure.admin_api(state)
-    measure.set_enactors(admin, ENACTORS, protocol="guarded", paused=False)
+    control = measure.lab_control(state)
+    measure.set_enactors(control, ENACTORS, protocol="guarded", paused=False)
     time.sleep(2)  # the enactors pick the standing plan again as guarded, then idle
     converge(state, 50, "warm")  # connections and caches warm, as in a running region
     # the same convergence with the three walking in step (all from the first endpoint)
-    measure.set_enactors(admin, ENACTORS, walkStart=0)
+    measure.set_enactors(control, ENACTORS, walkStart=0)
     in_step = converge(state, ENDPOINTS, "step")
-    measure.set_enactors(admin, ENACTORS, walkStart=None)  # back to their standing starts
+    measure.set_enactors(control, ENACTORS, walkStart=None)  # back to their standing starts
     fresh = local.LabState.load(state.dir) or state
     profile = Profile(fresh.components[PROFILED].pid) if os.geteuid() == 0 else None
     result = converge(state, ENDPOINTS, "conv")

@@ -19,12 +19,11 @@ from typing import Any
 from kubernetes import client, config
 
 from dnsrace.core.names import GROUP, NAMESPACE, VERSION
-from dnsrace.core.plans import REGION, Plan, newest
+from dnsrace.core.plans import Plan
 from dnsrace.core.records import META_ROOT, decode_meta
 from dnsrace.lab import identities, local, processes
-from dnsrace.stores.allocation import create_next_plan
+from dnsrace.scenarios.control import LabControl
 from dnsrace.stores.etcd import EtcdClient, EtcdError
-from dnsrace.stores.plans import KubePlanStore
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -39,30 +38,26 @@ def planner_api(state: local.LabState) -> client.ApiClient:
     return config.new_client_from_config(config_file=str(path))
 
 
-def patch(api: client.ApiClient, plural: str, name: str, spec: dict[str, Any]) -> None:
-    client.CustomObjectsApi(api).patch_namespaced_custom_object(
-        GROUP, VERSION, NAMESPACE, plural, name, {"spec": spec}
-    )
+def lab_control(state: local.LabState) -> LabControl:
+    """The lab driven from outside, as scenarios drive it; plans are created as the Planner's
+    ServiceAccount (the admission policy lets only it, and the scenario controller, do so)."""
+    return LabControl(admin_api(state), state.record_store, allocator=planner_api(state))
 
 
-def set_enactors(api: client.ApiClient, names: Iterable[str], **spec: Any) -> None:
+def set_enactors(control: LabControl, names: Iterable[str], **spec: Any) -> None:
     for name in names:
-        patch(api, "enactors", name, spec)
+        control.enactor(name, **spec)
 
 
-def make_plan(state: local.LabState, endpoints: tuple[str, ...]) -> tuple[Plan, float]:
+def make_plan(control: LabControl, endpoints: tuple[str, ...]) -> tuple[Plan, float]:
     """Create the next plan for `endpoints` as the planner does (the planner itself paused),
     with the targets of the newest plan; returns it and the monotonic time just before the
     create request (the moment the convergence clock starts)."""
-    admin = admin_api(state)
-    patch(admin, "planners", REGION, {"paused": True})
-    latest = newest(KubePlanStore(admin, NAMESPACE).list())
+    control.planner(paused=True)
+    latest = control.newest_plan()
     assert latest is not None, "the lab has no plan to take targets from"
     t0 = time.monotonic()
-    plan = create_next_plan(
-        planner_api(state), NAMESPACE, REGION, REGION, endpoints, latest.targets
-    )
-    return plan, t0
+    return control.create_plan(latest.targets, endpoints), t0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -212,9 +207,10 @@ class ExtraEnactors:
             )
         # a new enactor first walks the newest plan there is (maybe a 10,000-endpoint one):
         # measure nothing until every one has caught up
-        newest_plan = newest(KubePlanStore(admin_api(self.state), NAMESPACE).list())
+        control = lab_control(self.state)
+        newest_plan = control.newest_plan()
         wait_applied(
-            admin_api(self.state),
+            control,
             self.names,
             newest_plan.generation if newest_plan else 0,
             timeout=60 + (len(newest_plan.endpoints) * 0.1 if newest_plan else 0),
@@ -238,33 +234,19 @@ class ExtraEnactors:
             crd.delete_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "enactors", name)
 
 
-def cas_conflicts(api: client.ApiClient, names: Iterable[str]) -> int:
+def cas_conflicts(control: LabControl, names: Iterable[str]) -> int:
     """The enactors' CAS conflicts so far (their status.casConflicts, summed)."""
-    crd = client.CustomObjectsApi(api)
-    total = 0
-    for name in names:
-        obj: Any = crd.get_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "enactors", name)
-        total += int((obj.get("status") or {}).get("casConflicts", 0) or 0)
-    return total
+    return sum(int(control.enactor_status(n).get("casConflicts", 0) or 0) for n in names)
 
 
 def wait_applied(
-    api: client.ApiClient, names: Iterable[str], generation: int, timeout: float
+    control: LabControl, names: Iterable[str], generation: int, timeout: float
 ) -> float:
     """Wait until every enactor says it applied `generation` (its walk and clean-up done);
     returns the monotonic time it saw the last one."""
-    crd = client.CustomObjectsApi(api)
     deadline = time.monotonic() + timeout
-    waiting = set(names)
-    while waiting:
-        for name in sorted(waiting):
-            obj: Any = crd.get_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "enactors", name)
-            if int((obj.get("status") or {}).get("lastAppliedGeneration", 0) or 0) >= generation:
-                waiting.discard(name)
-        if waiting and time.monotonic() > deadline:
-            raise TimeoutError(f"enactors {sorted(waiting)} did not apply g{generation}")
-        if waiting:
-            time.sleep(0.1)
+    for name in names:
+        control.wait_applied(name, generation, max(1.0, deadline - time.monotonic()))
     return time.monotonic()
 
 

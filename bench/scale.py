@@ -100,7 +100,7 @@ def one(state: local.LabState, count: int, names: list[str], pids: dict[str, int
 
 def runs(state: local.LabState) -> list[ScaleRun]:
     out = []
-    measure.set_enactors(measure.admin_api(state), ENACTORS, protocol="guarded", paused=False)
+    measure.set_enactors(measure.lab_control(state), ENACTORS, protocol="guarded", paused=False)
     for count in SIZES:
         out.append(one(state, count, list(ENACTORS), {}))
     with measure.ExtraEnactors(state, EXTRA, "guarded") as extra:
