@@ -466,7 +466,6 @@ class ScenarioProbe(PeriodicSampler):
             "emptySamples": dict(saved.get("emptySamples", {})),
             "emptySeconds": float(saved.get("emptySeconds", 0.0)),
             "firstEmpty": saved.get("firstEmpty"),
-            "regressions": list(saved.get("regressions", [])),
             "lastGenerations": dict(saved.get("lastGenerations", {})),
             "lastAnswers": dict(saved.get("lastAnswers", {})),
             # rounds the DNS server did not answer, or the record store or the API could not be
@@ -516,8 +515,6 @@ class ScenarioProbe(PeriodicSampler):
                 if name == self.names[0]:
                     self.tally["emptySeconds"] += gap
                 self.tally["firstEmpty"] = self.tally["firstEmpty"] or now_iso()
-            if gen and gen < int(seen.get(name, 0)):
-                self.tally["regressions"].append(f"{name}: g{seen[name]} -> g{gen} (by {writer})")
             if gen:
                 seen[name] = gen
             self.series.append(
