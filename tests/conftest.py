@@ -127,32 +127,34 @@ def set_health(state: local.LabState, address: str, healthy: bool) -> None:
 
 @pytest.fixture
 def lab_defaults(local_lab: local.LabState, api: client.ApiClient) -> Iterator[local.LabState]:
-    """The shared lab in its standing configuration before and after the test: every front-end
-    healthy, planner running at a 1 s cadence, enactors unguarded, keep 3, no faults."""
+    """The shared lab in its standing configuration for the test: every front-end healthy,
+    planner running at a 1 s cadence, enactors unguarded, keep 3, no faults, every endpoint
+    served. Afterwards the lab is left quiet (planner and enactors paused, no plan, no record):
+    a worker's lab does not churn plans while the worker runs tests that do not use it."""
+    control = LabControl(api, local_lab.record_store)
 
-    def reset() -> None:
+    def quiet() -> None:
         for ident in objects.ENACTORS:
             local.release(local_lab.dir, f"enactor-{ident}", missing_ok=True)
         for address in objects.FRONTEND_ADDRESSES:
             set_health(local_lab, address, True)
         # quiesce, then an empty plan and record store: no test inherits another's aftermath
-        control = LabControl(api, local_lab.record_store)
         for ident in objects.ENACTORS:
             control.enactor(ident, stepGate=None)
         control.reset("unguarded", 3)
-        for ident in objects.ENACTORS:
-            control.enactor(ident, paused=False)
-        control.planner(cadenceSeconds=1, paused=False)
-        wait_for(lambda: control.newest_plan(), 20, "the planner's first plan after the reset")
-        wait_for(
-            lambda: all(
-                o.record is not None and not o.empty
-                for o in control.records.read_all(DEFAULT_ENDPOINTS).values()
-            ),
-            20,
-            "every endpoint served after the reset",
-        )
 
-    reset()
+    quiet()
+    for ident in objects.ENACTORS:
+        control.enactor(ident, paused=False)
+    control.planner(cadenceSeconds=1, paused=False)
+    wait_for(lambda: control.newest_plan(), 20, "the planner's first plan after the reset")
+    wait_for(
+        lambda: all(
+            o.record is not None and not o.empty
+            for o in control.records.read_all(DEFAULT_ENDPOINTS).values()
+        ),
+        20,
+        "every endpoint served after the reset",
+    )
     yield local_lab
-    reset()
+    quiet()

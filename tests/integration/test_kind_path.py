@@ -437,7 +437,7 @@ def _environ_of(pid: int) -> dict[str, str]:
 
 
 def test_operators_under_their_service_accounts_run_the_lab_and_a_race_scenario(
-    local_lab: local.LabState,
+    lab_defaults: local.LabState,
     operators_as_service_accounts: dict[str, Path],
     api: client.ApiClient,
     kubectl: Kubectl,
