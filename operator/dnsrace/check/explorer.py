@@ -39,7 +39,9 @@ Why it is fast: a state is a flat tuple of small ints (plans created, the watch 
 store, and per enactor one int for its protocol, local state and view position), every piece
 interned once; a move of one enactor is a pure function of its local state, its view's
 content, the record store and the live plans, so the real `move` over the in-memory twins runs
-once per distinct argument and is a dictionary lookup after that. The invariants are checked
+once per distinct argument and is a dictionary lookup after that; so is the list of an
+enactor's distinct moves from its pieces (`options`), so a state's successors are only
+assembled: its entries re-sorted around the one that moved. The invariants are checked
 only when a transition changed a store, memoised on the stores before and after.
 Breadth-first order makes every reported trace a shortest one.
 
@@ -223,6 +225,8 @@ State = tuple[int, ...]
 Label = tuple[int, int]  # (-1, 0) the planner; (i, position) enactor i of the sorted entries
 # a move's outcome: the actor after, the kv after, the plan deleted (0: none), the change id
 Outcome = tuple[int, int, int, int]
+# one distinct move from a state's pieces: view position, entry, kv, log after, change, changed
+Option = tuple[int, int, int, int, int, bool]
 
 
 class World:
@@ -259,6 +263,7 @@ class World:
         self._key_ids: dict[bytes, int] = {}
         self._choices: dict[tuple[int, int], list[tuple[int, int]]] = {}
         self._moves: dict[tuple[int, int, int, int], Outcome] = {}
+        self._options: dict[tuple[int, int, int, int], tuple[Option, ...]] = {}
         self._stale: dict[tuple[int, int], int] = {}
         self._endpoints: dict[int, dict[str, tuple[int, bool, str]]] = {}
         self._violations: dict[tuple[int, int, int], list[tuple[str, str]]] = {}
@@ -461,25 +466,32 @@ class World:
         grown = self.log_id((*self.logs[log], ("ADDED", created + 1)))
         return (created + 1, grown, *state[2:])
 
-    def step(self, state: State, i: int, position: int, view: int) -> State:
-        """The state after enactor `i` of `state` moves with its view at `position`."""
-        created, log, kv = state[0], state[1], state[2]
-        entries = state[3:]
-        actor = entries[i] // POSITIONS
-        new_actor, new_kv, deleted, change = self.move(actor, kv, view, log)
-        if deleted:
-            log = self.log_id((*self.logs[log], ("DELETED", deleted)))
-        rest = [new_actor * POSITIONS + position]
-        if change:
-            stale = self.stale
-            for j, e in enumerate(entries):
-                if j != i:
-                    rest.append(stale(e // POSITIONS, change) * POSITIONS + e % POSITIONS)
-        else:
-            rest += entries[:i]
-            rest += entries[i + 1 :]
-        rest.sort()
-        return (created, log, new_kv, *rest)
+    def options(self, actor: int, kv: int, log: int, position: int) -> tuple[Option, ...]:
+        """Every distinct move of an enactor `actor` whose view stands at `position`, from the
+        record store `kv` and the watch log `log`: (view position after, its entry after, the
+        kv after, the log after, the change id, whether a store changed). A move that changes
+        nothing only advances the view, which the position it started from simulates; a
+        later position leading to the same move is simulated by the earlier one."""
+        key = (actor, kv, log, position)
+        found = self._options.get(key)
+        if found is None:
+            if self._reads_view[actor]:
+                choices = self.view_choices(log, position)
+            else:
+                choices = [(position, self.no_view)]
+            outcomes: set[tuple[int, int, int]] = set()
+            listed: list[Option] = []
+            for q, view in choices:
+                new_actor, new_kv, deleted, change = self.move(actor, kv, view, log)
+                outcome = (new_actor, new_kv, deleted)
+                if outcome == (actor, kv, 0) or outcome in outcomes:
+                    continue
+                outcomes.add(outcome)
+                new_log = self.log_id((*self.logs[log], ("DELETED", deleted))) if deleted else log
+                changed = new_kv != kv or bool(deleted)
+                listed.append((q, new_actor * POSITIONS + q, new_kv, new_log, change, changed))
+            found = self._options[key] = tuple(listed)
+        return found
 
     def successors(self, state: State) -> Iterator[tuple[Label, State, bool]]:
         """Every next state, with its label and whether the stores changed (only then can an
@@ -488,27 +500,27 @@ class World:
         if created < self.config.plans:
             yield (-1, 0), self.create(state), False
         entries = state[3:]
+        stale = self.stale
         previous = -1
         for i, e in enumerate(entries):
             if e == previous:
                 continue  # symmetric: moving an identical enactor leads to the same state
             previous = e
-            actor, position = divmod(e, POSITIONS)
-            if self._reads_view[actor]:
-                choices = self.view_choices(log, position)
-            else:
-                choices = [(position, self.no_view)]
-            outcomes: set[tuple[int, int, int]] = set()
-            for q, view in choices:
-                new_actor, new_kv, deleted, _ = self.move(actor, kv, view, log)
-                outcome = (new_actor, new_kv, deleted)
-                # A move that changes nothing only advances the view, which the position it
-                # started from simulates; a later position leading to the same move is
-                # simulated by the earlier one.
-                if outcome == (actor, kv, 0) or outcome in outcomes:
-                    continue
-                outcomes.add(outcome)
-                yield (i, q), self.step(state, i, q, view), new_kv != kv or bool(deleted)
+            for q, moved, new_kv, new_log, change, changed in self.options(
+                e // POSITIONS, kv, log, e % POSITIONS
+            ):
+                if change:
+                    # what the others read of the keys it changed no longer matches
+                    rest = [moved]
+                    for j, other in enumerate(entries):
+                        if j != i:
+                            rest.append(
+                                stale(other // POSITIONS, change) * POSITIONS + other % POSITIONS
+                            )
+                else:
+                    rest = [*entries[:i], moved, *entries[i + 1 :]]
+                rest.sort()
+                yield (i, q), (created, new_log, new_kv, *rest), changed
 
     def live_plans(self, state: State) -> tuple[int, ...]:
         """The generations of the plans that exist in `state`."""
