@@ -91,3 +91,12 @@ def test_network_manager_recovers_when_propagation_is_prompt_again() -> None:
     assert f["netmgr.maxBacklog"] == 40
     stuck = figures([*rows, row(9, 3, netmgr=nm(12, 1.2))], None)
     assert stuck["netmgr.recovered"] is False
+
+
+def test_empty_seconds_count_half_of_the_intervals_where_the_answer_changed() -> None:
+    """An outage from somewhere in (0, 0.5] to somewhere in [2.5, 4): both ends fall inside
+    an interval, so half of each counts; a slow monitor's long intervals no longer shorten it."""
+    rows = [row(0, 3), row(0.5, 0), row(1.5, 0), row(2.5, 0), row(4, 3), row(5, 3)]
+    f = figures(rows, None)
+    assert f["dns.emptySeconds"] == 0.25 + 1 + 1 + 0.75
+    assert figures([row(0, 3), row(1, 3)], None)["dns.emptySeconds"] == 0

@@ -78,11 +78,14 @@ def figures(rows: Sequence[Row], invariants: Mapping[str, Any] | None = None) ->
     observed = round(float(last["t"]) - start, 2)
 
     f: dict[str, Any] = {"samples": len(rows)}
+    # each interval between two samples counts for the samples' share of it that was empty:
+    # all of it between two empty samples, half of it where the answer changed (the change
+    # fell somewhere inside); counting only the first kind undercounts an outage by up to two
+    # intervals, which a loaded monitor stretches
     f["dns.emptySeconds"] = round(
         sum(
-            float(cur["t"]) - float(prev["t"])
+            (float(cur["t"]) - float(prev["t"])) * (_empty(prev) + _empty(cur)) / 2
             for prev, cur in itertools.pairwise(rows)
-            if _empty(prev) and _empty(cur)
         ),
         2,
     )
