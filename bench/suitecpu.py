@@ -17,13 +17,14 @@ from pathlib import Path
 from bench.measure import CLOCK_TICKS
 
 PYTHON_RUNNERS = ("pytest", "xdist", "execnet", "import sys")
+NO_COMMAND_LINE = "(no command line: kernel threads)"
 
 
 def component_of(argv: Sequence[str]) -> str:
     """The component a command line belongs to: a Python module (`-m x`, operators by their
     short name), pytest's workers, an etcd by its --name, otherwise the executable's name."""
-    if not argv:
-        return "kernel"
+    if not argv or not argv[0]:
+        return NO_COMMAND_LINE
     exe = Path(argv[0]).name
     if exe.startswith("python"):
         args = [a for a in argv[1:] if a]
@@ -43,11 +44,13 @@ Sample = tuple[tuple[int, int], str, float]  # (pid, start time), component, CPU
 def tally(samples: Iterable[Sample], before: Iterable[Sample]) -> dict[str, float]:
     """CPU seconds per component: each process's last sample, less what it had already used
     in `before` (the processes running when the command started; one started later counts
-    from zero)."""
+    from zero). A process keeps the first name it was seen with: an exited one awaiting its
+    parent has no command line left, but its CPU is still its component's."""
     base = {key: cpu for key, _, cpu in before}
     last: dict[tuple[int, int], tuple[str, float]] = {}
     for key, component, cpu in samples:
-        last[key] = (component, cpu)
+        named = last.get(key, (NO_COMMAND_LINE, 0.0))[0]
+        last[key] = (component if named == NO_COMMAND_LINE else named, cpu)
     out: dict[str, float] = {}
     for key, (component, cpu) in last.items():
         out[component] = out.get(component, 0.0) + cpu - base.get(key, 0.0)
