@@ -71,6 +71,20 @@ def test_a_regression_that_still_answers_is_stale() -> None:
     assert (regressed.revision, regressed.before, regressed.after) == (3, "g3", "g2")
 
 
+def test_one_write_that_lowers_a_generation_is_one_regression() -> None:
+    """g7 then g2 written over it is one regression; its keys cleared later, then g3 written
+    (still below g7, but up from g2), are not more: I2 counts the writes that lowered it."""
+    history = [
+        *write(2, REGIONAL, 7),
+        *write(3, REGIONAL, 2),
+        KeyChange(4, target(REGIONAL), None),
+        *write(5, REGIONAL, 3),
+    ]
+    report = check({}, history, [], start=1, end=5)
+    found = [(f.revision, f.before, f.after) for f in report.of("I2")]
+    assert found == [(3, "g7", "g2")]
+
+
 def test_a_record_using_a_plan_deleted_before_a_revision_breaks_i3() -> None:
     history = [*write(2, REGIONAL, 1), *write(7, REGIONAL, 2)]
     # g1 listed by a poll between revisions 2 and 3, missing from one between 4 and 5:

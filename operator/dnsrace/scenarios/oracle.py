@@ -10,7 +10,8 @@ two reads of the record store's revision.
 At **every revision**, for **every endpoint** (a metadata key `/dnsrace/endpoints/<name>`
 with the SkyDNS keys under the name's reversed path):
   I1 an endpoint that has metadata has at least one SkyDNS key (else it answers NXDOMAIN);
-  I2 an endpoint's generation (in its metadata) never goes down;
+  I2 an endpoint's generation (in its metadata) never goes down (each write that lowers it is
+     one finding);
   I3 no endpoint's metadata refers to a deleted plan.
 
 How the two histories are ordered: they are two stores with no common clock. A poll reads the
@@ -175,7 +176,7 @@ def check(
     store = {k: v for k, v in initial.items() if endpoint_of(k)}
     bounds = deletion_bounds(polls)
     missing = missed_by(polls)
-    highest: dict[str, int] = {}
+    previous: dict[str, int] = {}  # per endpoint: its generation at the last revision seen
     empty: set[str] = set()
     # per endpoint: (plan its metadata refers to, from revision)
     uses: dict[str, tuple[str, int]] = {}
@@ -222,13 +223,15 @@ def check(
                 )
             elif name in names:
                 empty.discard(name)
-            if generation < highest.get(name, 0):
+            # a write that lowered the generation; the revisions after it that touch the
+            # endpoint (its keys cleared, say) are not new regressions
+            if generation < previous.get(name, 0):
                 report.findings.append(
                     Finding(
-                        "I2", revision, name, META + name, f"g{highest[name]}", f"g{generation}"
+                        "I2", revision, name, META + name, f"g{previous[name]}", f"g{generation}"
                     )
                 )
-            highest[name] = max(highest.get(name, 0), generation)
+            previous[name] = generation
             if uses.get(name, ("", 0))[0] != plan:
                 if name in uses:
                     settle(name, uses[name][0], revision - 1)
