@@ -60,13 +60,21 @@ def make_plan(control: LabControl, endpoints: tuple[str, ...]) -> tuple[Plan, fl
     return control.create_plan(latest.targets, endpoints), t0
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (0 if it is gone)."""
+def process_times(pid: int) -> tuple[float, int] | None:
+    """User + system CPU seconds a process has used so far, and its start time (clock ticks
+    since boot: with the pid, what tells it from a later process given the same pid); None if
+    it is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS, int(fields[19])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (0 if it is gone)."""
+    times = process_times(pid)
+    return times[0] if times else 0.0
 
 
 @dataclass

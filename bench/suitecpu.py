@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from bench.measure import CLOCK_TICKS
+from bench.measure import process_times
 
 PYTHON_RUNNERS = ("pytest", "xdist", "execnet", "import sys")
 NO_COMMAND_LINE = "(no command line: kernel threads)"
@@ -71,13 +71,15 @@ class Sampler:
         for proc in Path("/proc").iterdir():
             if not proc.name.isdigit():
                 continue
+            times = process_times(int(proc.name))
             try:
-                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
                 argv = (proc / "cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            key = (int(proc.name), int(fields[19]))  # pid and start time: a pid reused is new
-            cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            if times is None:
+                continue
+            cpu, started = times
+            key = (int(proc.name), started)  # pid and start time: a pid reused is new
             found.append((key, component_of([a.decode(errors="replace") for a in argv]), cpu))
         return found
 
