@@ -128,10 +128,12 @@ def compute_verdict(
 
 
 def worst(oracle: Mapping[str, Any], verdict: Mapping[str, Any]) -> str:
-    """OUTAGE, STALE or HELD: the worst the oracle or the probes saw on any endpoint."""
+    """OUTAGE, STALE or HELD: the worst on any endpoint; an empty answer counts whether the
+    oracle found it in the store or a probe saw it, the rest is the oracle's word (the
+    verdict's regressions are its I2 findings)."""
     if oracle["emptyEndpoints"] or verdict["emptySamples"]:
         return "OUTAGE"
-    if oracle["word"] != "HELD" or verdict["regressions"]:
+    if oracle["word"] != "HELD":
         return "STALE"
     return "HELD"
 
