@@ -76,6 +76,7 @@ def planner_loop(
     last_targets = latest.targets if latest else None
     last_endpoints = latest.endpoints if latest else None
     last_plan_at = time.monotonic()
+    reported_healthy: int | None = None
     while not stopped:
         members, changed = [], False
         for lb, lb_spec in sorted(dict(memo.pool).items()):
@@ -135,7 +136,11 @@ def planner_loop(
                 )
                 last_targets, last_plan_at = targets, time.monotonic()
                 last_endpoints = plan.endpoints
-        kube.patch_status(api, "planners", ns, name, {"healthyTargets": len(targets)})
+        if len(targets) != reported_healthy:
+            # on change only: a status write every health interval wakes every watcher of
+            # Planners (kopf included) for nothing
+            kube.patch_status(api, "planners", ns, name, {"healthyTargets": len(targets)})
+            reported_healthy = len(targets)
         stopped.wait(float(spec.get("healthIntervalSeconds", 0.5)))
 
 
