@@ -1,5 +1,5 @@
-"""A SkyDNS record written to the record store is answered by the real CoreDNS (queried with
-dnspython), and once its keys are removed the name answers NXDOMAIN."""
+"""A SkyDNS record written to the record store is answered by the real CoreDNS (queried over
+UDP by the probes' codec), and once its keys are removed the name answers NXDOMAIN."""
 
 from __future__ import annotations
 

@@ -120,8 +120,7 @@ def plot_answers(samples: list[Sample], endpoints: list[str], t0: float) -> Any:
     ax.set_ylabel("addresses in the answer")
     ax.set_xlabel("seconds since the scenario started")
     ax.set_title(
-        "DNS answer size over time, queried with dnspython against the lab's CoreDNS "
-        "(0 = NXDOMAIN)",
+        "DNS answer size over time, queried over UDP from the lab's CoreDNS (0 = NXDOMAIN)",
         fontsize=10,
     )
     ax.set_ylim(-0.3, max((s.answers for s in samples), default=3) + 0.8)
