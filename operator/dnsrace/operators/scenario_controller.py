@@ -17,7 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import kopf
 from kubernetes import client
@@ -43,6 +43,7 @@ from dnsrace.scenarios.sampling import PeriodicSampler
 from dnsrace.scenarios.verdict import compute_verdict
 from dnsrace.stores import kube
 from dnsrace.stores.etcd import EtcdError
+from dnsrace.stores.recordview import RecordView
 from dnsrace.stores.transient import describe, transient
 
 T = TypeVar("T")
@@ -485,6 +486,16 @@ class ScenarioProbe(PeriodicSampler):
         self.samples_taken = 0
         self.series: list[list[Any]] = []
         self.last = time.monotonic()
+        # the record store as of its last change, from one watch stream (not a read a round)
+        self.view = RecordView(runner.control.records)
+
+    def start(self) -> Self:
+        self.view.start()
+        return super().start()
+
+    def stop(self) -> None:
+        super().stop()
+        self.view.stop()
 
     def sample(self) -> None:
         now = time.monotonic()
@@ -495,12 +506,15 @@ class ScenarioProbe(PeriodicSampler):
         try:
             if (self.samples_taken - 1) % PLAN_POLL_EVERY == 0:
                 self.polls.poll()
-            observed = self.runner.control.records.read_all(self.names)
+            snapshot = self.view.snapshot()
         except Exception as exc:
             if not transient(exc):
                 raise
+            snapshot = None
+        if snapshot is None:
             self.tally["unreadRounds"] += 1  # the stores are restarting: this round is skipped
             return
+        observed = {name: snapshot.observed(name) for name in self.names}
         for name in self.names:
             answer = resolve(name, self.runner.memo.dns)
             obs = observed[name]

@@ -114,18 +114,33 @@ class RecordStore:
         return _observed(name, meta[0] if meta else None, keys)
 
     def snapshot(self) -> Snapshot:
-        res = self.etcd.txn(
-            [],
-            [
-                Range((self.meta_root + "/").encode(), prefix=True),
-                Range(f"{SKYDNS_ROOT}/".encode(), prefix=True),
-                Range(f"{RETIRED_ROOT}/".encode(), prefix=True),
-            ],
+        revision, kvs = self.raw()
+        return self.snapshot_of(revision, kvs)
+
+    def prefixes(self) -> tuple[bytes, bytes, bytes]:
+        """Where the store's keys live: metadata, SkyDNS keys, retired marks."""
+        return (
+            (self.meta_root + "/").encode(),
+            f"{SKYDNS_ROOT}/".encode(),
+            f"{RETIRED_ROOT}/".encode(),
         )
-        metas, keys, retired = res.ranges
-        assert metas is not None
-        assert keys is not None
-        assert retired is not None
+
+    def raw(self) -> tuple[int, list[KeyValue]]:
+        """Every key of the store, read in one transaction, and the revision it saw."""
+        res = self.etcd.txn([], [Range(p, prefix=True) for p in self.prefixes()])
+        return res.revision, [kv for kvs in res.ranges for kv in kvs or ()]
+
+    def snapshot_of(self, revision: int, kvs: Iterable[KeyValue]) -> Snapshot:
+        """The endpoints and retired plans that the store's keys `kvs` at `revision` hold."""
+        meta_prefix, key_prefix, retired_prefix = self.prefixes()
+        metas, keys, retired = [], [], []
+        for kv in kvs:
+            if kv.key.startswith(meta_prefix):
+                metas.append(kv)
+            elif kv.key.startswith(key_prefix):
+                keys.append(kv)
+            elif kv.key.startswith(retired_prefix):
+                retired.append(kv)
         by_name: dict[str, tuple[KeyValue | None, list[KeyValue]]] = {}
         for kv in metas:
             by_name[decode_meta(kv.value).name] = (kv, [])
@@ -133,7 +148,7 @@ class RecordStore:
             name = name_of_key(kv.key.decode())
             by_name.setdefault(name, (None, []))[1].append(kv)
         return Snapshot(
-            res.revision,
+            revision,
             tuple(_observed(n, m, ks) for n, (m, ks) in sorted(by_name.items())),
             frozenset(kv.key.decode()[len(RETIRED_ROOT) + 1 :] for kv in retired),
         )
