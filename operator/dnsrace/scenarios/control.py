@@ -28,18 +28,26 @@ class LabTimeout(RuntimeError):
     """An awaited state was not observed in time; the message says which."""
 
 
+SLOWEST_POLL = 0.2  # seconds: the longest pause between two polls of a wait
+
+
 def wait_for(
     predicate: Callable[[], T | Literal[False] | None],
     timeout: float,
     what: str,
     every: float = 0.02,
     stop: Callable[[], bool] = lambda: False,
+    slowest: float = SLOWEST_POLL,
 ) -> T:
-    """Poll `predicate` until it holds. A passing failure of the control plane (`transient`)
-    counts as "not yet" and is named in the timeout's message; `stop` ends the wait early
-    (a deleted Scenario, an exiting operator) with `Stopped`."""
+    """Poll `predicate` until it holds: soon (after `every`), then less often, each pause half
+    as long again as the one before, up to `slowest`: a state that comes quickly is seen
+    quickly, and a long wait (a scenario's run) does not read the API 50 times a second. A
+    passing failure of the control plane (`transient`) counts as "not yet" and is named in the
+    timeout's message; `stop` ends the wait early (a deleted Scenario, an exiting operator)
+    with `Stopped`."""
     deadline = time.monotonic() + timeout
     last_error = ""
+    pause = every
     while time.monotonic() < deadline:
         if stop():
             raise Stopped(f"stopped while waiting for {what}")
@@ -51,7 +59,8 @@ def wait_for(
             last_error, value = describe(exc), None
         if value:
             return value
-        time.sleep(every if not last_error else max(every, 0.2))
+        time.sleep(pause if not last_error else max(pause, 0.2))
+        pause = min(pause * 1.5, max(every, slowest))
     also = f" (last error: {last_error})" if last_error else ""
     raise LabTimeout(f"timed out after {timeout:.0f}s waiting for {what}{also}")
 
