@@ -68,6 +68,9 @@ _EVENT_REASONS = {
 def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     ident = os.environ[ENACTOR_ID_ENV]
     telemetry.configure_operator(settings, f"enactor-{ident}")
+    # its own Enactor only, filtered by the API server: the others' status reports (one per
+    # step each) are not sent to it to be dropped by `_mine`
+    settings.watching.field_selectors[GROUP, Plural.ENACTORS] = f"metadata.name={ident}"
     api = kube.api_client()
     memo.ident = ident
     memo.api = api
