@@ -41,6 +41,13 @@ def thresholds(file: str) -> dict[str, Any]:
     return {"invariants": spec["invariants"], "figures": spec["expect"]["figures"]}
 
 
+def windows_after_services_start(file: str) -> float:
+    """The seconds of the scenario's `waitFor: {seconds}` windows after its services start."""
+    steps = yaml.safe_load((SCENARIOS / file).read_text())["spec"]["steps"]
+    start = next(i for i, s in enumerate(steps) if (s.get("services") or {}).get("start"))
+    return float(sum((s.get("waitFor") or {}).get("seconds", 0) for s in steps[start:]))
+
+
 def test_cascade_unguarded_collapses_after_dns_is_back(
     lab_defaults: local.LabState,
     kubectl: Kubectl,
@@ -102,7 +109,9 @@ def test_cascade_guarded_no_dependent_sees_a_dns_error(
     assert f["dwfm.leasesExpired"] == 0
     assert f["ec2.insufficientCapacity"] + f["ec2.requestLimitExceeded"] == 0
     assert f["nlb.removals"] == 0
-    assert f["samples"] > 40
+    # the monitor watched the whole run: at least the wall-clock windows after the services
+    # started (how many samples that took depends on how loaded the machine is)
+    assert f["monitoredSeconds"] >= windows_after_services_start("cascade-guarded.yaml")
 
 
 def test_controller_restart_mid_cascade_resumes_the_monitor(

@@ -30,6 +30,7 @@ def test_metastable_detected_after_dns_is_healthy() -> None:
     assert f["dns.healthyAgain"]
     assert f["dwfm.metastable"]
     assert f["dwfm.metastableSeconds"] == 9
+    assert (f["samples"], f["monitoredSeconds"]) == (13, 12)
     assert f["dwfm.recoverySeconds"] == 9  # last sample not fully leased is t=11
     assert invariant_results(f, {"metastable": {"forSeconds": 8}})
     assert check_figures({"dwfm.metastable": {"equals": True}}, f) == []

@@ -77,7 +77,11 @@ def figures(rows: Sequence[Row], invariants: Mapping[str, Any] | None = None) ->
 
     observed = round(float(last["t"]) - start, 2)
 
-    f: dict[str, Any] = {"samples": len(rows)}
+    f: dict[str, Any] = {
+        "samples": len(rows),
+        # how long the monitor watched: from its first sample to its last
+        "monitoredSeconds": round(float(last["t"]) - float(rows[0]["t"]), 2),
+    }
     # each interval between two samples counts for the samples' share of it that was empty:
     # all of it between two empty samples, half of it where the answer changed (the change
     # fell somewhere inside); counting only the first kind undercounts an outage by up to two
