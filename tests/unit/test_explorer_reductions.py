@@ -87,7 +87,8 @@ def reference(config: Config) -> tuple[Seen, set[str]]:
 
     while queue:
         created, log, frozen, locals_ = queue.popleft()
-        plans, kv = stores(created, log, frozen)
+        proto_plans, kv = stores(created, log, frozen)
+        plans = proto_plans
         if all(local_step(e, s) is None for e, (s, _) in zip(enactors, locals_, strict=True)):
             pairs = [(e.protocol, s) for e, (s, _) in zip(enactors, locals_, strict=True)]
             live = frozenset(p.generation for p in plans.list())
@@ -98,7 +99,9 @@ def reference(config: Config) -> tuple[Seen, set[str]]:
         for i, (enactor, (local, position)) in enumerate(zip(enactors, locals_, strict=True)):
             positions = range(position, len(log) + 1) if enactor.reads_view(local) else [position]
             for q in positions:
-                plans, kv = stores(created, log, frozen)
+                # fresh stores for every move, copied from the state's
+                plans = MemoryPlanStore(dict(proto_plans.plans), list(proto_plans.log))
+                kv = MemoryEtcd({x.key: x for x in frozen[1]}, frozen[0])
                 before = endpoints_in(content(kv))
                 new, _, _ = move(
                     enactor, local, view_at(plans.log, q), executor(MemoryRecordStore(kv), plans)

@@ -202,7 +202,7 @@ class MemoryPlanStore:
     def add(self, plan: Plan) -> bool:
         if plan.name in self.plans:
             return False
-        self.plans[plan.name] = replace(plan, uid=plan.uid or f"uid-{plan.name}")
+        self.plans[plan.name] = plan if plan.uid else replace(plan, uid=f"uid-{plan.name}")
         self.log.append(("ADDED", self.plans[plan.name]))
         return True
 
