@@ -72,11 +72,11 @@ class Sampler:
             if not proc.name.isdigit():
                 continue
             times = process_times(int(proc.name))
+            if times is None:
+                continue
             try:
                 argv = (proc / "cmdline").read_bytes().split(b"\0")
             except OSError:
-                continue
-            if times is None:
                 continue
             cpu, started = times
             key = (int(proc.name), started)  # pid and start time: a pid reused is new

@@ -514,10 +514,9 @@ class ScenarioProbe(PeriodicSampler):
         if snapshot is None:
             self.tally["unreadRounds"] += 1  # the stores are restarting: this round is skipped
             return
-        observed = {name: snapshot.observed(name) for name in self.names}
         for name in self.names:
             answer = resolve(name, self.runner.memo.dns)
-            obs = observed[name]
+            obs = snapshot.observed(name)
             gen = obs.record.generation if obs.record else 0
             writer = obs.record.enactor if obs.record else ""
             self.tally["samples"] += 1

@@ -30,6 +30,7 @@ class RecordView:
         self._kvs: dict[bytes, KeyValue] = {}
         self._revision = 0
         self._current = False
+        self._built: Snapshot | None = None  # the copy as a Snapshot, built at its first read
         self._failure: BaseException | None = None
         self._stop = threading.Event()
         self._synced = threading.Event()
@@ -56,8 +57,11 @@ class RecordView:
                 raise RuntimeError(f"the record view stopped: {self._failure}") from self._failure
             if not self._current:
                 return None
-            revision, kvs = self._revision, list(self._kvs.values())
-        return self.store.snapshot_of(revision, kvs)
+            # the probes read every 20 ms, the copy changes a few times a second: built once
+            # per change, not decoded again each round
+            if self._built is None:
+                self._built = self.store.snapshot_of(self._revision, self._kvs.values())
+            return self._built
 
     def _follow(self) -> None:
         try:
@@ -69,7 +73,6 @@ class RecordView:
             raise
 
     def _follow_until_stopped(self) -> None:
-        first = True
         while not self._stop.is_set():
             try:
                 revision, kvs = self.store.raw()
@@ -82,9 +85,9 @@ class RecordView:
                 continue
             with self._lock:
                 self._kvs = {kv.key: kv for kv in kvs}
-                self._revision, self._current = revision, True
-            self.resyncs += 0 if first else 1
-            first = False
+                self._revision, self._current, self._built = revision, True, None
+            if self._synced.is_set():
+                self.resyncs += 1
             self._synced.set()
             self._apply_from(revision + 1)
 
@@ -98,6 +101,7 @@ class RecordView:
                         self._revision = max(self._revision, event.revision)
                         if not event.key.startswith(prefixes):
                             continue
+                        self._built = None
                         if event.value is None:
                             self._kvs.pop(event.key, None)
                         else:
