@@ -43,10 +43,19 @@ def plain(state: EnactorState) -> EnactorState:
     return replace(state, seen=seen, snapshot=1 if state.snapshot else 0)
 
 
+_PLAIN: dict[EnactorState, EnactorState] = {}  # `plain` is a pure function: computed once each
+
+
 def enactors_of(
     pairs: list[tuple[Variant, EnactorState]],
 ) -> tuple[tuple[Variant, EnactorState], ...]:
-    return tuple(sorted(((p, plain(s)) for p, s in pairs), key=repr))
+    out = []
+    for p, s in pairs:
+        found = _PLAIN.get(s)
+        if found is None:
+            found = _PLAIN[s] = plain(s)
+        out.append((p, found))
+    return tuple(sorted(out, key=repr))
 
 
 def reference(config: Config) -> tuple[Seen, set[str]]:
@@ -85,6 +94,25 @@ def reference(config: Config) -> tuple[Seen, set[str]]:
     def content(kv: MemoryEtcd) -> Store:
         return tuple(sorted((k, v.value) for k, v in kv.kvs.items()))
 
+    # every move is run; only the invariant check, a pure function of the store's content
+    # before and after and of the live plans, is computed once per distinct argument
+    endpoint_states: dict[Store, dict[str, tuple[int, bool, str]]] = {}
+    broken_by: dict[tuple[Store, Store, frozenset[str]], set[str]] = {}
+
+    def endpoints_of(store: Store) -> dict[str, tuple[int, bool, str]]:
+        found = endpoint_states.get(store)
+        if found is None:
+            found = endpoint_states[store] = endpoints_in(store)
+        return found
+
+    def violated(before: Store, after: Store, alive: frozenset[str]) -> set[str]:
+        key = (before, after, alive)
+        found = broken_by.get(key)
+        if found is None:
+            pairs = violations_between(endpoints_of(before), endpoints_of(after), set(alive))
+            found = broken_by[key] = {inv for inv, _ in pairs}
+        return found
+
     while queue:
         created, log, frozen, locals_ = queue.popleft()
         proto_plans, kv = stores(created, log, frozen)
@@ -96,20 +124,18 @@ def reference(config: Config) -> tuple[Seen, set[str]]:
         nexts: list[Raw] = []
         if created < config.plans:
             nexts.append((created + 1, (*log, ("ADDED", created + 1)), frozen, locals_))
+        before = content(kv)
         for i, (enactor, (local, position)) in enumerate(zip(enactors, locals_, strict=True)):
             positions = range(position, len(log) + 1) if enactor.reads_view(local) else [position]
             for q in positions:
                 # fresh stores for every move, copied from the state's
                 plans = MemoryPlanStore(dict(proto_plans.plans), list(proto_plans.log))
                 kv = MemoryEtcd({x.key: x for x in frozen[1]}, frozen[0])
-                before = endpoints_in(content(kv))
                 new, _, _ = move(
                     enactor, local, view_at(plans.log, q), executor(MemoryRecordStore(kv), plans)
                 )
-                alive = {p.name for p in plans.list()}
-                broken |= {
-                    inv for inv, _ in violations_between(before, endpoints_in(content(kv)), alive)
-                }
+                alive = frozenset(p.name for p in plans.list())
+                broken |= violated(before, content(kv), alive)
                 moved = list(locals_)
                 moved[i] = (new, q)
                 new_log = tuple((kind, p.generation) for kind, p in plans.log)

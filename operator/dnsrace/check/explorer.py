@@ -265,6 +265,9 @@ class World:
         self._moves: dict[tuple[int, int, int, int], Outcome] = {}
         self._options: dict[tuple[int, int, int, int], tuple[Option, ...]] = {}
         self._stale: dict[tuple[int, int], int] = {}
+        self._aged: dict[int, dict[int, int]] = {}  # per change id: entry -> entry after it
+        # per (kv, log): entry -> its options (`options` of its actor and view position)
+        self._entry_options: dict[tuple[int, int], dict[int, tuple[Option, ...]]] = {}
         self._endpoints: dict[int, dict[str, tuple[int, bool, str]]] = {}
         self._violations: dict[tuple[int, int, int], list[tuple[str, str]]] = {}
         self._meta_prefix = (META_ROOT + "/").encode()
@@ -500,27 +503,37 @@ class World:
         if created < self.config.plans:
             yield (-1, 0), self.create(state), False
         entries = state[3:]
-        stale = self.stale
+        known = self._options
         previous = -1
         for i, e in enumerate(entries):
             if e == previous:
                 continue  # symmetric: moving an identical enactor leads to the same state
             previous = e
-            for q, moved, new_kv, new_log, change, changed in self.options(
-                e // POSITIONS, kv, log, e % POSITIONS
-            ):
+            actor, position = divmod(e, POSITIONS)
+            listed = known.get((actor, kv, log, position))
+            if listed is None:
+                listed = self.options(actor, kv, log, position)
+            others = [*entries[:i], *entries[i + 1 :]]
+            for q, moved, new_kv, new_log, change, changed in listed:
                 if change:
                     # what the others read of the keys it changed no longer matches
+                    aged = self._aged.get(change)
+                    if aged is None:
+                        aged = self._aged[change] = {}
                     rest = [moved]
-                    for j, other in enumerate(entries):
-                        if j != i:
-                            rest.append(
-                                stale(other // POSITIONS, change) * POSITIONS + other % POSITIONS
-                            )
+                    for other in others:
+                        found = aged.get(other)
+                        if found is None:
+                            found = aged[other] = self.aged(other, change)
+                        rest.append(found)
                 else:
-                    rest = [*entries[:i], moved, *entries[i + 1 :]]
+                    rest = [*others, moved]
                 rest.sort()
                 yield (i, q), (created, new_log, new_kv, *rest), changed
+
+    def aged(self, entry: int, change: int) -> int:
+        """The entry `entry` (actor and view position) after another enactor's `change`."""
+        return self.stale(entry // POSITIONS, change) * POSITIONS + entry % POSITIONS
 
     def live_plans(self, state: State) -> tuple[int, ...]:
         """The generations of the plans that exist in `state`."""
@@ -605,6 +618,7 @@ def explore(
     parent: dict[State, tuple[State, Label] | None] = {init: None}
     found: dict[str, tuple[State, State, Label, str]] = {}
     level, expanded, transitions = [init], 0, 0
+    successors, violations, max_states = world.successors, world.violations, config.max_states
     while level:
         following: list[State] = []
         for state in level:
@@ -612,17 +626,17 @@ def explore(
             if max_seconds and expanded % 1000 == 0 and clock() - start > max_seconds:
                 result.complete = False
                 break
-            for label, nxt, changed in world.successors(state):
+            for label, nxt, changed in successors(state):
                 transitions += 1
                 if changed:
-                    for inv, detail in world.violations(state, nxt):
+                    for inv, detail in violations(state, nxt):
                         if inv not in found:
                             found[inv] = (state, nxt, label, detail)
                             if result.first_violation_seconds is None:
                                 result.first_violation_seconds = clock() - start
                 if nxt in parent:
                     continue
-                if len(parent) >= config.max_states:
+                if len(parent) >= max_states:
                     result.complete = False
                     continue
                 parent[nxt] = (state, label)
