@@ -117,19 +117,24 @@ class ScenarioRun:
         self.crd = client.CustomObjectsApi(self.api)
         self.control = LabControl(self.api, memo.record_store, ns)
         self.lock = threading.Lock()
+        self.timeline_unsaved = False  # notes taken since the timeline was last written
 
     # status ------------------------------------------------------------------------------------
     def save(self, fields: Mapping[str, Any], patience: float | None = None) -> None:
-        """Merge `fields` into the status; a passing failure of the API server is retried for
-        up to `patience` seconds (SAVE_SECONDS by default: a restarting control plane loses no
-        status), then raised."""
+        """Merge `fields` into the status, with the timeline if notes wait to be written; a
+        passing failure of the API server is retried for up to `patience` seconds (SAVE_SECONDS
+        by default: a restarting control plane loses no status), then raised."""
         with self.lock:
             self.status.update(fields)
+            if self.timeline_unsaved:
+                fields = {**fields, "timeline": self.status["timeline"]}
             retrying(
                 lambda: self._patch_status(fields),
                 SAVE_SECONDS if patience is None else patience,
                 f"status of scenario {self.name}",
             )
+            if "timeline" in fields:
+                self.timeline_unsaved = False
 
     def _patch_status(self, fields: Mapping[str, Any]) -> None:
         try:
@@ -163,9 +168,14 @@ class ScenarioRun:
         self.save({"conditions": sorted(conds.values(), key=lambda c: c["type"]), **also})
 
     def note(self, kind: str, message: str) -> None:
-        timeline = list(self.status.get("timeline", []))
-        timeline.append({"time": now_iso(), "kind": kind, "message": message[:500]})
-        self.save({"timeline": timeline[-TIMELINE_LIMIT:]})
+        """A timeline entry and an Event. The entry is written with the next status write (the
+        step's, or the probes' within FLUSH_SECONDS while they run): a run writes its status
+        once per step instead of once per note; every exit path ends in a condition's write."""
+        with self.lock:
+            timeline = list(self.status.get("timeline", []))
+            timeline.append({"time": now_iso(), "kind": kind, "message": message[:500]})
+            self.status["timeline"] = timeline[-TIMELINE_LIMIT:]
+            self.timeline_unsaved = True
         kopf.event(self.body, type="Normal", reason=kind, message=message[:1000])
         telemetry.emit("scenario", scenario=self.name, kind=kind, message=message)
 
@@ -362,7 +372,10 @@ class ScenarioRun:
                 self.retry_step(functools.partial(engine.execute, index), deadline, what)
             except LabTimeout as exc:
                 raise StepFailed("StepTimedOut", f"{what}: {exc}") from exc
-            self.save({"stepIndex": index + 1})
+            if "grant" not in run.steps[index] or index + 1 == len(run.steps):
+                # a grant's own first write (its pendingGrant, with stepIndex at it) already
+                # makes it resume as a wait for the step it granted: the next write moves on
+                self.save({"stepIndex": index + 1})
         if stopped:
             return
         try:

@@ -338,7 +338,8 @@ class StepEngine:
                 gate = None
             target = int(c.enactor_status(name).get("stepsTaken", 0)) + 1
             self.progress["pendingGrant"] = {"index": index, "target": target}
-            self.save({"pendingGrant": self.progress["pendingGrant"]})
+            # the steps before this one are done: one write says both
+            self.save({"pendingGrant": self.progress["pendingGrant"], "stepIndex": index})
             c.enactor(name, stepGate=target, viewGate=gate, paused=False)
         self.control.wait(
             lambda: int(c.enactor_status(name).get("stepsTaken", 0)) >= target,
