@@ -22,9 +22,13 @@ from dnsrace.stores.records import EtcdRecordStore
 
 @pytest.fixture(scope="session")
 def local_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[local.LabState]:
+    """The worker's lab, started quiet (`quiet_lab`): `dnsrace up` leaves the planner making a
+    plan every 5 s, which a worker's lab would churn through the tests that do not use it."""
     state_dir = tmp_path_factory.mktemp("lab")
     state = local.up(state_dir)
     try:
+        api = config.new_client_from_config(config_file=str(state.kubeconfig))
+        quiet_lab(state, LabControl(api, state.record_store))
         yield state
     finally:
         local.down(state_dir)
@@ -132,18 +136,7 @@ def lab_defaults(local_lab: local.LabState, api: client.ApiClient) -> Iterator[l
     served. Afterwards the lab is left quiet (planner and enactors paused, no plan, no record):
     a worker's lab does not churn plans while the worker runs tests that do not use it."""
     control = LabControl(api, local_lab.record_store)
-
-    def quiet() -> None:
-        for ident in objects.ENACTORS:
-            local.release(local_lab.dir, f"enactor-{ident}", missing_ok=True)
-        for address in objects.FRONTEND_ADDRESSES:
-            set_health(local_lab, address, True)
-        # quiesce, then an empty plan and record store: no test inherits another's aftermath
-        for ident in objects.ENACTORS:
-            control.enactor(ident, stepGate=None)
-        control.reset("unguarded", 3)
-
-    quiet()
+    quiet_lab(local_lab, control)
     for ident in objects.ENACTORS:
         control.enactor(ident, paused=False)
     control.planner(cadenceSeconds=1, paused=False)
@@ -157,4 +150,16 @@ def lab_defaults(local_lab: local.LabState, api: client.ApiClient) -> Iterator[l
         "every endpoint served after the reset",
     )
     yield local_lab
-    quiet()
+    quiet_lab(local_lab, control)
+
+
+def quiet_lab(state: local.LabState, control: LabControl) -> None:
+    """Planner and enactors paused, no plan, no record, every front-end healthy, no enactor
+    held: no test inherits another's aftermath, and an idle lab does no work."""
+    for ident in objects.ENACTORS:
+        local.release(state.dir, f"enactor-{ident}", missing_ok=True)
+    for address in objects.FRONTEND_ADDRESSES:
+        set_health(state, address, True)
+    for ident in objects.ENACTORS:
+        control.enactor(ident, stepGate=None)
+    control.reset("unguarded", 3)
