@@ -33,6 +33,9 @@ from dnsrace.stores.records import EtcdRecordStore, executor
 ENACTOR_ID_ENV = "DNSRACE_ENACTOR_ID"
 RECORD_STORE_ENV = "DNSRACE_RECORD_STORE"
 CRASH_EXIT_CODE = 70
+# a held enactor's longest wait between looks at its spec (a change wakes it at once): only a
+# missed wake-up costs this much
+SPEC_WAIT_SECONDS = 0.5
 
 STEPS = prom.Counter("dnsrace_enactor_events_total", "Variant events", ["enactor", "kind"])
 STALE = prom.Counter(
@@ -74,6 +77,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     api = kube.api_client()
     memo.ident = ident
     memo.api = api
+    memo.spec_changed = threading.Event()  # set on every watch event of its own Enactor
     memo.plans = CachedPlanStore(KubePlanStore(api, kube.namespace()))
     memo.records = EtcdRecordStore(os.environ[RECORD_STORE_ENV])
     # the view is listed before any handler runs, then follows one ordered watch stream
@@ -86,10 +90,18 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
 @kopf.on.cleanup()
 def stop_plan_watch(memo: kopf.Memo, **_: Any) -> None:
     memo.plan_watch.stop()
+    memo.spec_changed.set()
 
 
 def _mine(name: str, memo: kopf.Memo, **_: Any) -> bool:
     return bool(name == memo.ident)
+
+
+@kopf.on.event(GROUP, VERSION, Plural.ENACTORS, when=_mine)
+def spec_may_have_changed(memo: kopf.Memo, **_: Any) -> None:
+    """Wake a loop waiting for its spec (a grant, an unpause, a released fault): kopf has put
+    the object's new body into the daemon's live `spec` before it calls event handlers."""
+    memo.spec_changed.set()
 
 
 @kopf.daemon(
@@ -157,6 +169,7 @@ class ProtocolLoop:
         just_picked = False
         self.report()
         while not stopped:
+            self.memo.spec_changed.clear()  # before reading the spec: a change after wakes
             self.forget_cleared_crashes()
             gate = self.spec.get("stepGate")
             if not self.may_step(gate, stopped):
@@ -185,7 +198,7 @@ class ProtocolLoop:
             self.plans.hold()
             if self.steps_taken >= int(gate):
                 self.report(phase=self.state.phase, **self.view())
-                stopped.wait(0.02)
+                self.wait_for_spec(stopped)
                 return False
             view_gate = self.spec.get("viewGate")
             if view_gate is not None and not self.plans.deliver_until({int(g) for g in view_gate}):
@@ -194,10 +207,16 @@ class ProtocolLoop:
         if self.state.pc is Pc.IDLE:
             if self.spec.get("paused"):
                 self.report(phase="Paused", **self.view())
-                stopped.wait(0.05)
+                self.wait_for_spec(stopped)
                 return False
             self.plans.changed.clear()
         return True
+
+    def wait_for_spec(self, stopped: kopf.DaemonStopped) -> None:
+        """Until the Enactor object changes (its watch event), a stop, or SPEC_WAIT_SECONDS: a
+        held enactor wakes for its grant or release at once instead of polling its spec."""
+        if not stopped:
+            self.memo.spec_changed.wait(SPEC_WAIT_SECONDS)
 
     def report_step(self, before: EnactorState, gated: bool, just_picked: bool) -> bool:
         """Report the step just taken, and say whether the enactor now idles until its plan
@@ -249,8 +268,11 @@ class ProtocolLoop:
         if fault.pause:
             self.report(pausedAt=where)
             telemetry.emit("fault-pause", enactor=self.name, at=where)
-            while not stopped and any(f.pause and f.key == where for f in self.faults()):
-                stopped.wait(0.05)
+            while True:
+                self.memo.spec_changed.clear()
+                if stopped or not any(f.pause and f.key == where for f in self.faults()):
+                    break
+                self.wait_for_spec(stopped)
             self.report(pausedAt="")
             telemetry.emit("fault-released", enactor=self.name, at=where)
 
