@@ -1,6 +1,7 @@
 """What every mock service shares: an HTTP endpoint (`GET /healthz`, `GET /metrics` for
-Prometheus, `GET /status` with the numbers the scenario samples, `GET /events?after=N` with what
-it noticed, `POST /settings` from the scenario controller) and a loop that advances its model
+Prometheus, `GET /status` with the numbers the scenario samples and `eventSeq`, the newest
+event's number, `GET /events?after=N` with what it noticed, `POST /settings` from the scenario
+controller) and a loop that advances its model
 every tick with the real elapsed time. A service is idle until a scenario posts settings with
 `running: true`, and idle again when the scenario ends, so a lab at rest costs nothing."""
 
@@ -133,7 +134,12 @@ class MockService:
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
-            st = {"service": self.name, "running": self.running, **self.status(self.clock())}
+            st = {
+                "service": self.name,
+                "running": self.running,
+                "eventSeq": self.seq,  # the newest event's number: a reader asks /events if new
+                **self.status(self.clock()),
+            }
         for key, value in st.items():
             if isinstance(value, bool) or not isinstance(value, int | float):
                 continue

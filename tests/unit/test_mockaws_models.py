@@ -134,3 +134,18 @@ def test_settings_name_the_bad_field() -> None:
         parse_services({"dwfm": {"droplets": 2.5}})
     with pytest.raises(SettingsInvalid, match="must be a number"):
         parse_services({"ec2": {"requestsPerSecond": "fast"}})
+
+
+def test_status_carries_the_newest_events_number() -> None:
+    """The service monitor reads `/events` only when `eventSeq` in `/status` has moved: it is
+    the number of the newest event `/events` gives, and moves with every event."""
+    from mockaws.netmgr import NetworkManager
+
+    service = NetworkManager()
+    assert service.handle("GET", "/status", None)[1]["eventSeq"] == 0
+    service.event("Backlog", "first")
+    service.event("Drained", "second")
+    _, status = service.handle("GET", "/status", None)
+    _, events = service.handle("GET", "/events?after=1", None)
+    assert status["eventSeq"] == 2
+    assert [e["seq"] for e in events["events"]] == [2]

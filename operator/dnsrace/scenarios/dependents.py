@@ -131,7 +131,9 @@ class ServiceMonitor(PeriodicSampler):
             "addrs": len(answer.addresses),
         }
         for name in ORDER:
-            row[name] = self.services.get(name, "/status") or {}
+            row[name] = status = self.services.get(name, "/status") or {}
+            if int(status.get("eventSeq", 0)) == self.after.get(name, 0):
+                continue  # nothing new to read (a status not answered says nothing either)
             events = self.services.get(name, f"/events?after={self.after.get(name, 0)}") or {}
             for e in events.get("events", []):
                 self.after[name] = int(e["seq"])
