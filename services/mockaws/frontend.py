@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever(poll_interval=0.2)
+        server.serve_forever(poll_interval=1.0)  # nothing calls shutdown(): a signal ends it
     return 0
 
 

@@ -26,6 +26,7 @@ import urllib3
 from mockaws.settings import ServiceSettings, SettingsInvalid, as_dict, parse_services
 
 TICK_SECONDS = 0.1
+IDLE_WAIT_SECONDS = 1.0  # an idle service's loop looks again this often (a start wakes it)
 EVENTS_KEPT = 500
 
 Reply = tuple[int, Any]
@@ -44,6 +45,7 @@ class MockService:
         self.events: deque[dict[str, Any]] = deque(maxlen=EVENTS_KEPT)
         self.seq = 0
         self.last_tick = clock()
+        self.started = threading.Event()  # set when settings start it running
         self.http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=0.5, read=1.0), retries=False, maxsize=4
         )
@@ -93,6 +95,8 @@ class MockService:
             if "running" in body:
                 self.running = bool(body["running"])
             self.last_tick = now
+        if self.running:
+            self.started.set()  # an idle loop takes its first tick at once
         return 200, {"service": self.name, "running": self.running}
 
     def call(self, method: str, url: str, body: Any = None) -> tuple[int, Any] | None:
@@ -127,10 +131,15 @@ class MockService:
                 self.tick(now, dt)
 
     def loop(self, stop: threading.Event) -> None:
+        """A tick every TICK_SECONDS while running; idle, a wait for `apply` to start it."""
         while not stop.is_set():
             started = self.clock()
             self.step()
-            stop.wait(max(0.0, TICK_SECONDS - (self.clock() - started)))
+            if self.running:
+                stop.wait(max(0.0, TICK_SECONDS - (self.clock() - started)))
+            else:
+                self.started.wait(IDLE_WAIT_SECONDS)
+                self.started.clear()
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -236,6 +245,6 @@ def serve(service: MockService, argv: list[str] | None = None) -> int:
         json.dumps({"event": "listening", "service": service.name, "port": args.port}), flush=True
     )
     with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever(poll_interval=0.2)
+        server.serve_forever(poll_interval=1.0)  # nothing calls shutdown(): a signal ends it
     stop.set()
     return 0
