@@ -103,9 +103,8 @@ def can(
     sent and read as plain JSON (the suite asks about a thousand of them)."""
     plural, _, sub = resource.partition("/")
     attributes = {"verb": verb, "group": group, "resource": plural}
-    attributes |= {k: v for k, v in (("namespace", namespace), ("subresource", sub)) if v}
-    if name:
-        attributes["name"] = name
+    optional = (("namespace", namespace), ("subresource", sub), ("name", name))
+    attributes |= {k: v for k, v in optional if v}  # left out when unset, as the models did
     review = {
         "apiVersion": "authorization.k8s.io/v1",
         "kind": "SubjectAccessReview",

@@ -116,10 +116,9 @@ def reference(config: Config) -> tuple[Seen, set[str]]:
     while queue:
         created, log, frozen, locals_ = queue.popleft()
         proto_plans, kv = stores(created, log, frozen)
-        plans = proto_plans
         if all(local_step(e, s) is None for e, (s, _) in zip(enactors, locals_, strict=True)):
             pairs = [(e.protocol, s) for e, (s, _) in zip(enactors, locals_, strict=True)]
-            live = frozenset(p.generation for p in plans.list())
+            live = frozenset(p.generation for p in proto_plans.list())
             found.add((content(kv), live, enactors_of(pairs)))
         nexts: list[Raw] = []
         if created < config.plans:

@@ -266,8 +266,6 @@ class World:
         self._options: dict[tuple[int, int, int, int], tuple[Option, ...]] = {}
         self._stale: dict[tuple[int, int], int] = {}
         self._aged: dict[int, dict[int, int]] = {}  # per change id: entry -> entry after it
-        # per (kv, log): entry -> its options (`options` of its actor and view position)
-        self._entry_options: dict[tuple[int, int], dict[int, tuple[Option, ...]]] = {}
         self._endpoints: dict[int, dict[str, tuple[int, bool, str]]] = {}
         self._violations: dict[tuple[int, int, int], list[tuple[str, str]]] = {}
         self._meta_prefix = (META_ROOT + "/").encode()
@@ -503,18 +501,15 @@ class World:
         if created < self.config.plans:
             yield (-1, 0), self.create(state), False
         entries = state[3:]
-        known = self._options
         previous = -1
         for i, e in enumerate(entries):
             if e == previous:
                 continue  # symmetric: moving an identical enactor leads to the same state
             previous = e
-            actor, position = divmod(e, POSITIONS)
-            listed = known.get((actor, kv, log, position))
-            if listed is None:
-                listed = self.options(actor, kv, log, position)
             others = [*entries[:i], *entries[i + 1 :]]
-            for q, moved, new_kv, new_log, change, changed in listed:
+            for q, moved, new_kv, new_log, change, changed in self.options(
+                e // POSITIONS, kv, log, e % POSITIONS
+            ):
                 if change:
                     # what the others read of the keys it changed no longer matches
                     aged = self._aged.get(change)
