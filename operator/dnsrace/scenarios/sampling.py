@@ -1,7 +1,8 @@
 """A periodic sampler: a daemon thread that takes a sample every `interval` seconds and flushes
-what it gathered every second and once more when stopped. It runs in the context of the thread
-that created it (kopf's, inside a scenario daemon), so a sampler may post Events. The scenario's
-DNS probes and its service monitor are samplers."""
+what it gathered every second and once more when stopped. Its last sample begins after the stop
+was asked, so the samples span the whole time it ran, however long one sample takes. It runs in
+the context of the thread that created it (kopf's, inside a scenario daemon), so a sampler may
+post Events. The scenario's DNS probes and its service monitor are samplers."""
 
 from __future__ import annotations
 
@@ -39,8 +40,12 @@ class PeriodicSampler:
 
     def _loop(self) -> None:
         last_flush = time.monotonic()
-        while not self._stop.is_set():
+        while True:
+            # a sample already under way when the stop comes began before it: one more, then
+            final = self._stop.is_set()
             self.sample()
+            if final:
+                return
             if time.monotonic() - last_flush >= FLUSH_SECONDS:
                 self.flush()
                 last_flush = time.monotonic()
