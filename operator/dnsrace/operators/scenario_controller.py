@@ -471,7 +471,9 @@ class ScenarioProbe(PeriodicSampler):
 
     def __init__(self, runner: ScenarioRun, run: Run) -> None:
         probes = runner.spec.get("probes") or {}
-        super().__init__("scenario-probe", float(probes.get("intervalMilliseconds", 20)) / 1000)
+        super().__init__(
+            "scenario-probe", float(probes.get("intervalMilliseconds", PROBE_MILLISECONDS)) / 1000
+        )
         self.runner, self.run = runner, run
         self.names = tuple(probes.get("names") or run.endpoints)
         saved = runner.status.get("probes") or {}
@@ -496,7 +498,7 @@ class ScenarioProbe(PeriodicSampler):
         self.polls.kept = [
             PlanPoll(int(b), frozenset(plans), int(a)) for b, plans, a in saved.get("planPolls", [])
         ]
-        self.samples_taken = 0
+        self.next_plan_poll = 0.0  # time.monotonic(): the first round polls
         self.series: list[list[Any]] = []
         self.last = time.monotonic()
         # the record store as of its last change, from one watch stream (not a read a round)
@@ -515,9 +517,9 @@ class ScenarioProbe(PeriodicSampler):
         gap = min(now - self.last, 5 * self.interval)
         self.last = now
         seen = self.tally["lastGenerations"]
-        self.samples_taken += 1
         try:
-            if (self.samples_taken - 1) % PLAN_POLL_EVERY == 0:
+            if now >= self.next_plan_poll:
+                self.next_plan_poll = now + PLAN_POLL_SECONDS
                 self.polls.poll()
             snapshot = self.view.snapshot()
         except Exception as exc:
@@ -590,7 +592,10 @@ def retrying(
             time.sleep(0.5)
 
 
-PLAN_POLL_EVERY = 5  # samples: the plans are listed every 5th probe round (100 ms by default)
+PROBE_MILLISECONDS = 50  # the CRD's default probe interval (spec.probes.intervalMilliseconds)
+# the plans are listed at the first probe round 100 ms or more after the last list, whatever the
+# probe interval (the history oracle's evidence of when a plan was deleted)
+PLAN_POLL_SECONDS = 0.1
 
 
 def series_configmap(name: str) -> str:
