@@ -32,8 +32,8 @@ unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
 # Workers, each with a lab of its own once it runs a test that needs one (tests wait on state, so
-# more workers than cores pays: docs in README, "Tests"). TEST_WORKERS=0 runs in one process.
-TEST_WORKERS ?= 3
+# twice as many workers as cores pays: docs in README, "Tests"). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 4
 
 test: setup lint typecheck
 	$(BIN)/pytest tests -m "not kind" -n $(TEST_WORKERS) --dist worksteal
