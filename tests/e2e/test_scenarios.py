@@ -8,12 +8,13 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from kubernetes import client
+from kubernetes import client, watch
 
 from dnsrace.lab import local
 from tests.conftest import Kubectl, wait_for
@@ -26,6 +27,29 @@ NS = "dnsrace"
 def status_of(crd: client.CustomObjectsApi, name: str) -> dict[str, Any]:
     obj: Any = crd.get_namespaced_custom_object("dnsrace.io", "v1alpha1", NS, "scenarios", name)
     return dict(obj.get("status") or {})
+
+
+def statuses_from(
+    crd: client.CustomObjectsApi, name: str, resource_version: str, seconds: int = 60
+) -> Iterator[dict[str, Any]]:
+    """Every status the scenario `name` has had since `resource_version`, in order."""
+    w = watch.Watch()
+    stream = w.stream(
+        crd.list_namespaced_custom_object,
+        "dnsrace.io",
+        "v1alpha1",
+        NS,
+        "scenarios",
+        field_selector=f"metadata.name={name}",
+        resource_version=resource_version,
+        timeout_seconds=seconds,
+    )
+    try:
+        for event in stream:
+            yield dict(event["object"].get("status") or {})
+    finally:
+        w.stop()
+    raise AssertionError(f"scenario {name}: the watch ended after {seconds} s")
 
 
 def condition(st: dict[str, Any], type_: str) -> dict[str, Any]:
@@ -262,8 +286,22 @@ def test_controller_restart_mid_run_gives_the_same_verdict(
     before = apply_and_wait(kubectl, SCENARIOS / "race-unguarded.yaml")
     reference = status_of(crd, before)["verdict"]
     kubectl("delete", "scenario", before, "-n", NS, "--wait=true")
-    kubectl("apply", "-n", NS, "-f", str(SCENARIOS / "race-unguarded.yaml"))
-    wait_for(lambda: int(status_of(crd, before).get("stepIndex", 0)) >= 4, 60, "the run under way")
+    created = kubectl(
+        "apply",
+        "-n",
+        NS,
+        "-f",
+        str(SCENARIOS / "race-unguarded.yaml"),
+        "-o",
+        "jsonpath={.metadata.resourceVersion}",
+    ).stdout
+    # every status from the first step on already names where the history starts (a restart
+    # before it was saved judged only the history after the restart)
+    for st in statuses_from(crd, before, created):
+        if int(st.get("stepIndex", 0)) >= 1:
+            assert (st.get("probes") or {}).get("startRevision"), st
+        if int(st.get("stepIndex", 0)) >= 4:
+            break
     local.kill(lab_defaults.dir, "scenario-controller", hold=False)
     kubectl("wait", "-n", NS, "--for=condition=Completed", f"scenario/{before}", "--timeout=240s")
     st = status_of(crd, before)
