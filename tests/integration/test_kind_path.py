@@ -486,7 +486,7 @@ def test_operators_under_their_service_accounts_run_the_lab_and_a_race_scenario(
     assert verdict["finalRecord"]["answer"] == "NXDOMAIN"
     assert verdict["staleOverwrites"] >= 1
     assert verdict["activePlanDeletions"] >= 1
-    series = kubectl("get", "configmap", "scenario-race-unguarded-series", "-n", NS)
+    series = kubectl("get", "configmap", "scenario-race-unguarded-series-0", "-n", NS)
     assert series.returncode == 0
     events = kubectl("get", "events", "-n", NS, "-o", "json")
     reasons = {e["reason"] for e in json.loads(events.stdout)["items"]}

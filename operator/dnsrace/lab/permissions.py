@@ -99,8 +99,9 @@ SCENARIO_CONTROLLER: tuple[Rule, ...] = (
     # kopf.event on the Scenario (timeline); the verdict counts the enactors' Events (list)
     Rule(CORE, "events", ("create", "list")),
     # dnsrace.scenarios.configmaps: the probe and service samples in ConfigMaps
-    # scenario-<name>-series and scenario-<name>-services (read, create, CAS replace; deleted
-    # before a rerun); the names are per scenario, and create cannot be limited by name
+    # scenario-<name>-series-<k> and scenario-<name>-services-<k>, chunks of a ring (read,
+    # create, CAS replace; deleted before a rerun); the names are per scenario, and create
+    # cannot be limited by name
     Rule(CORE, "configmaps", ("get", "create", "update", "delete")),
 )
 

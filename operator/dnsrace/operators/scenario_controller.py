@@ -501,6 +501,7 @@ class ScenarioProbe(PeriodicSampler):
         ]
         self.next_plan_poll = 0.0  # time.monotonic(): the first round polls
         self.series: list[list[Any]] = []
+        self.log = configmaps.ConfigMapLog(runner.api, runner.ns, series_configmap(runner.name))
         self.last = time.monotonic()
         # the record store as of its last change, from one watch stream (not a read a round)
         self.view = RecordView(runner.control.records)
@@ -562,12 +563,7 @@ class ScenarioProbe(PeriodicSampler):
         try:
             self.runner.save({"probes": {k: v for k, v in self.tally.items()}}, patience=0)
             if self.series:
-                configmaps.append_lines(
-                    self.runner.api,
-                    self.runner.ns,
-                    series_configmap(self.runner.name),
-                    [json.dumps(r) for r in self.series],
-                )
+                self.log.append([json.dumps(r) for r in self.series])
                 self.series = []
         except Exception as exc:
             if not transient(exc):

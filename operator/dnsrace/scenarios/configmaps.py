@@ -1,59 +1,124 @@
-"""Append-only JSON-lines logs kept in a ConfigMap (`samples.jsonl`): a scenario's probe samples
-and its service samples, which the report and the verdict read back. Bounded below the
-ConfigMap size limit (the oldest lines go first); writes are resourceVersion-guarded."""
+"""Append-only JSON-lines logs kept in ConfigMaps: a scenario's probe samples and its service
+samples, which the report and the verdict read back.
+
+A log named NAME is a ring of at most SLOTS chunks, the ConfigMaps NAME-0 to NAME-<SLOTS-1>,
+each holding whole lines (`samples.jsonl`) and its place in the log (`seq`). An append rewrites
+only the newest chunk, so its cost is bounded however long the run (one ConfigMap rewritten
+whole cost each append more as the run went on). A chunk past CHUNK bytes is followed by a new
+one; once the ring is full the new chunk takes the oldest one's slot (the oldest lines go first,
+a chunk at a time), so a log stays below SLOTS * CHUNK bytes. Writes are resourceVersion-guarded.
+"""
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 KEY = "samples.jsonl"
-LIMIT = 900_000
+SEQ = "seq"
+CHUNK = 64_000
+SLOTS = 14
+ATTEMPTS = 5  # writes that meet another writer's (409) are retried this often, then dropped
 
 
-def append_lines(api: client.ApiClient, ns: str, name: str, lines: list[str]) -> None:
-    core = client.CoreV1Api(api)
-    text = "".join(line + "\n" for line in lines)
-    for _ in range(5):
+def chunk_name(name: str, slot: int) -> str:
+    return f"{name}-{slot}"
+
+
+def _text(cm: client.V1ConfigMap) -> str:
+    return str((cm.data or {}).get(KEY, ""))
+
+
+def _seq(cm: client.V1ConfigMap) -> int:
+    return int((cm.data or {}).get(SEQ, "0"))
+
+
+def _chunks(core: client.CoreV1Api, ns: str, name: str) -> list[client.V1ConfigMap]:
+    """The log's chunks, oldest first."""
+    found = []
+    for slot in range(SLOTS):
         try:
-            cm = core.read_namespaced_config_map(name, ns)
+            found.append(core.read_namespaced_config_map(chunk_name(name, slot), ns))
         except ApiException as exc:
             if exc.status != 404:
                 raise
-            body = client.V1ConfigMap(metadata=client.V1ObjectMeta(name=name), data={KEY: text})
+    return sorted(found, key=_seq)
+
+
+class _Conflict(Exception):
+    """Another writer's write came first: read the log again."""
+
+
+class ConfigMapLog:
+    """The writer of one log. It keeps the newest chunk as it last wrote it, so an append is
+    one write; it reads the chunks again only at its first append or after a conflict (a
+    restarted controller carries on where the log ends)."""
+
+    def __init__(self, api: client.ApiClient, ns: str, name: str) -> None:
+        self.core = client.CoreV1Api(api)
+        self.ns, self.name = ns, name
+        self.newest: client.V1ConfigMap | None = None
+        self.known = False
+
+    def append(self, lines: list[str]) -> None:
+        text = "".join(line + "\n" for line in lines)
+        for _ in range(ATTEMPTS):
             try:
-                core.create_namespaced_config_map(ns, body)
+                if not self.known:
+                    chunks = _chunks(self.core, self.ns, self.name)
+                    self.newest, self.known = (chunks[-1] if chunks else None), True
+                cm = self.newest
+                if cm is None or (_text(cm) and len(_text(cm)) + len(text) > CHUNK):
+                    self.newest = self._start(0 if cm is None else _seq(cm) + 1, text)
+                else:
+                    cm.data = {KEY: _text(cm) + text, SEQ: str(_seq(cm))}
+                    self.newest = self._write(functools.partial(self._replace, cm))
                 return
-            except ApiException as again:
-                if again.status == 409:
-                    continue
-                raise
-        data = (cm.data or {}).get(KEY, "") + text
-        if len(data) > LIMIT:
-            data = data[-LIMIT:]
-            data = data[data.find("\n") + 1 :]  # whole lines only
-        cm.data = {KEY: data}
+            except _Conflict:
+                self.known = False
+
+    def _start(self, seq: int, text: str) -> client.V1ConfigMap:
+        """Chunk `seq` in its slot: created, or replacing the older chunk the slot held."""
+        name = chunk_name(self.name, seq % SLOTS)
+        body = client.V1ConfigMap(
+            metadata=client.V1ObjectMeta(name=name), data={KEY: text, SEQ: str(seq)}
+        )
         try:
-            core.replace_namespaced_config_map(name, ns, cm)
-            return
-        except ApiException as exc:
-            if exc.status != 409:
+            return self._write(lambda: self.core.create_namespaced_config_map(self.ns, body))
+        except _Conflict:
+            old = self.core.read_namespaced_config_map(name, self.ns)
+            if _seq(old) >= seq:
                 raise
+            body.metadata.resource_version = old.metadata.resource_version
+            return self._write(lambda: self.core.replace_namespaced_config_map(name, self.ns, body))
+
+    def _replace(self, cm: client.V1ConfigMap) -> client.V1ConfigMap:
+        return self.core.replace_namespaced_config_map(cm.metadata.name, self.ns, cm)
+
+    @staticmethod
+    def _write(call: Callable[[], client.V1ConfigMap]) -> client.V1ConfigMap:
+        try:
+            return call()
+        except ApiException as exc:
+            if exc.status == 409:
+                raise _Conflict from exc
+            raise
 
 
 def read_lines(api: client.ApiClient, ns: str, name: str) -> list[str]:
-    try:
-        cm = client.CoreV1Api(api).read_namespaced_config_map(name, ns)
-    except ApiException as exc:
-        if exc.status == 404:
-            return []
-        raise
-    return [line for line in (cm.data or {}).get(KEY, "").splitlines() if line.strip()]
+    """Every line the log still holds, oldest first."""
+    chunks = _chunks(client.CoreV1Api(api), ns, name)
+    return [line for cm in chunks for line in _text(cm).splitlines() if line.strip()]
 
 
 def delete(api: client.ApiClient, ns: str, name: str) -> None:
-    try:
-        client.CoreV1Api(api).delete_namespaced_config_map(name, ns)
-    except ApiException as exc:
-        if exc.status != 404:
-            raise
+    core = client.CoreV1Api(api)
+    for slot in range(SLOTS):
+        try:
+            core.delete_namespaced_config_map(chunk_name(name, slot), ns)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise

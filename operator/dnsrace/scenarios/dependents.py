@@ -16,7 +16,7 @@ import urllib3
 from kubernetes import client
 
 from dnsrace.core.plans import REGIONAL_ENDPOINT
-from dnsrace.scenarios.configmaps import append_lines, read_lines
+from dnsrace.scenarios.configmaps import ConfigMapLog, read_lines
 from dnsrace.scenarios.probe import resolve
 from dnsrace.scenarios.sampling import PeriodicSampler
 from mockaws.settings import SERVICES as ORDER
@@ -118,8 +118,8 @@ class ServiceMonitor(PeriodicSampler):
         note: Callable[[str, str], None],
     ) -> None:
         super().__init__("service-monitor", SAMPLE_SECONDS)
-        self.services, self.dns, self.api, self.ns = services, dns, api, ns
-        self.cm, self.note = services_configmap(scenario), note
+        self.services, self.dns = services, dns
+        self.log, self.note = ConfigMapLog(api, ns, services_configmap(scenario)), note
         self.after: dict[str, int] = {}
         self.rows: list[dict[str, Any]] = []
 
@@ -142,7 +142,7 @@ class ServiceMonitor(PeriodicSampler):
 
     def flush(self) -> None:
         if self.rows:
-            append_lines(self.api, self.ns, self.cm, [json.dumps(r) for r in self.rows])
+            self.log.append([json.dumps(r) for r in self.rows])
             self.rows = []
 
 
