@@ -159,3 +159,20 @@ def test_scenario_status_is_typed(api: client.ApiClient, namespace: str) -> None
             )
         assert err.value.status == 422
         assert field in err.value.body
+
+
+def test_a_saved_grant_keeps_its_view(api: client.ApiClient, namespace: str) -> None:
+    """A replay's pendingGrant keeps the plan view it granted (a field the schema did not name
+    would be pruned, and a resumed grant could not write the enactor's view again)."""
+    crd = client.CustomObjectsApi(api)
+    crd.create_namespaced_custom_object(
+        "dnsrace.io", "v1alpha1", namespace, "scenarios", copy.deepcopy(CASCADE)
+    )
+    grant = {"index": 3, "target": 5, "viewGate": [7, 8]}
+    crd.patch_namespaced_custom_object_status(
+        "dnsrace.io", "v1alpha1", namespace, "scenarios", "s", {"status": {"pendingGrant": grant}}
+    )
+    obj: Any = crd.get_namespaced_custom_object(
+        "dnsrace.io", "v1alpha1", namespace, "scenarios", "s"
+    )
+    assert obj["status"]["pendingGrant"] == grant

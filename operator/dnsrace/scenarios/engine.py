@@ -327,20 +327,25 @@ class StepEngine:
         says (relative to the run's base), or every plan the API has ("current")."""
         c = self.control
         pending = self.progress.get("pendingGrant") or {}
+        gate: list[int] | None
         if pending.get("index") == index:
+            # resumed after a restart: the grant as saved, its Enactor written again (a restart
+            # between the save and that write left the enactor without its grant; writing the
+            # same target and view again changes nothing for one that has it)
             target = int(pending["target"])
+            gate = pending.get("viewGate")
         else:
             if view == "current":
-                gate: list[int] | None = sorted(p.generation for p in c.plans.list())
+                gate = sorted(p.generation for p in c.plans.list())
             elif view is not None:
                 gate = [self.base + int(g) for g in view]
             else:
                 gate = None
             target = int(c.enactor_status(name).get("stepsTaken", 0)) + 1
-            self.progress["pendingGrant"] = {"index": index, "target": target}
+            self.progress["pendingGrant"] = {"index": index, "target": target, "viewGate": gate}
             # the steps before this one are done: one write says both
             self.save({"pendingGrant": self.progress["pendingGrant"], "stepIndex": index})
-            c.enactor(name, stepGate=target, viewGate=gate, paused=False)
+        c.enactor(name, stepGate=target, viewGate=gate, paused=False)
         self.control.wait(
             lambda: int(c.enactor_status(name).get("stepsTaken", 0)) >= target,
             self.timeout,
