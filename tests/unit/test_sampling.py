@@ -22,7 +22,7 @@ class Recorder(PeriodicSampler):
         if len(self.began) == 1:
             time.sleep(self.first_takes)
 
-    def flush(self) -> None:
+    def write(self) -> None:
         pass
 
 

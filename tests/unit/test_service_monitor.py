@@ -1,5 +1,6 @@
-"""The service monitor's flush: rows it could not append while the API server was away wait for
-the next flush (nothing lost, the monitor goes on); a real error still surfaces."""
+"""The service monitor's flush (the sampler's, around the monitor's write): rows it could not
+append while the API server was away wait for the next flush (nothing lost, the monitor goes
+on); a real error still surfaces."""
 
 from __future__ import annotations
 

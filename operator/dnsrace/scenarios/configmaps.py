@@ -11,7 +11,6 @@ a chunk at a time), so a log stays below SLOTS * CHUNK bytes. Writes are resourc
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 
 from kubernetes import client
@@ -71,11 +70,14 @@ class ConfigMapLog:
                     chunks = _chunks(self.core, self.ns, self.name)
                     self.newest, self.known = (chunks[-1] if chunks else None), True
                 cm = self.newest
-                if cm is None or (_text(cm) and len(_text(cm)) + len(text) > CHUNK):
+                held = "" if cm is None else _text(cm)
+                if cm is None or (held and len(held) + len(text) > CHUNK):
                     self.newest = self._start(0 if cm is None else _seq(cm) + 1, text)
                 else:
-                    cm.data = {KEY: _text(cm) + text, SEQ: str(_seq(cm))}
-                    self.newest = self._write(functools.partial(self._replace, cm))
+                    cm.data = {KEY: held + text, SEQ: str(_seq(cm))}
+                    self.newest = self._write(
+                        self.core.replace_namespaced_config_map, cm.metadata.name, self.ns, cm
+                    )
                 return
             except _Conflict:
                 self.known = False
@@ -87,21 +89,19 @@ class ConfigMapLog:
             metadata=client.V1ObjectMeta(name=name), data={KEY: text, SEQ: str(seq)}
         )
         try:
-            return self._write(lambda: self.core.create_namespaced_config_map(self.ns, body))
+            return self._write(self.core.create_namespaced_config_map, self.ns, body)
         except _Conflict:
             old = self.core.read_namespaced_config_map(name, self.ns)
             if _seq(old) >= seq:
                 raise
             body.metadata.resource_version = old.metadata.resource_version
-            return self._write(lambda: self.core.replace_namespaced_config_map(name, self.ns, body))
-
-    def _replace(self, cm: client.V1ConfigMap) -> client.V1ConfigMap:
-        return self.core.replace_namespaced_config_map(cm.metadata.name, self.ns, cm)
+            return self._write(self.core.replace_namespaced_config_map, name, self.ns, body)
 
     @staticmethod
-    def _write(call: Callable[[], client.V1ConfigMap]) -> client.V1ConfigMap:
+    def _write(call: Callable[..., client.V1ConfigMap], *args: object) -> client.V1ConfigMap:
+        """`call(*args)`, a 409 (another writer came first) raised as a conflict."""
         try:
-            return call()
+            return call(*args)
         except ApiException as exc:
             if exc.status == 409:
                 raise _Conflict from exc

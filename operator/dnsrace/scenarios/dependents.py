@@ -19,7 +19,6 @@ from dnsrace.core.plans import REGIONAL_ENDPOINT
 from dnsrace.scenarios.configmaps import ConfigMapLog, read_lines
 from dnsrace.scenarios.probe import resolve
 from dnsrace.scenarios.sampling import PeriodicSampler
-from dnsrace.stores.transient import transient
 from mockaws.settings import SERVICES as ORDER
 from mockaws.settings import as_dict, parse_services
 
@@ -141,19 +140,10 @@ class ServiceMonitor(PeriodicSampler):
                 self.note(SERVICE_TITLES[name] + str(e["kind"]), f"{name}: {e['message']}")
         self.rows.append(row)
 
-    def flush(self) -> None:
-        """Append the rows; while the API server is away they wait for the next flush and the
-        sampling goes on, as with the probes' series (before, the failed append ended the
-        monitor's thread and the cascade figures lost every later sample)."""
-        if not self.rows:
-            return
-        try:
+    def write(self) -> None:
+        if self.rows:
             self.log.append([json.dumps(r) for r in self.rows])
-        except Exception as exc:
-            if not transient(exc):
-                raise
-            return
-        self.rows = []
+            self.rows = []
 
 
 def read_samples(api: client.ApiClient, ns: str, scenario: str) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
 """A periodic sampler: a daemon thread that takes a sample every `interval` seconds and flushes
-what it gathered every second and once more when stopped. Its last sample begins after the stop
+what it gathered every second and once more when stopped (a write that fails in passing is
+tried again at the next flush). Its last sample begins after the stop
 was asked, so the samples span the whole time it ran, however long one sample takes. It runs in
 the context of the thread that created it (kopf's, inside a scenario daemon), so a sampler may
 post Events. The scenario's DNS probes and its service monitor are samplers."""
@@ -10,6 +11,8 @@ import contextvars
 import threading
 import time
 from typing import Self
+
+from dnsrace.stores.transient import transient
 
 FLUSH_SECONDS = 1.0
 
@@ -26,8 +29,18 @@ class PeriodicSampler:
     def sample(self) -> None:
         raise NotImplementedError
 
-    def flush(self) -> None:
+    def write(self) -> None:
+        """Save what was gathered, and forget it only once saved."""
         raise NotImplementedError
+
+    def flush(self) -> None:
+        """`write()`; while the API server is away (a passing failure) what was gathered waits
+        for the next flush and the sampling goes on."""
+        try:
+            self.write()
+        except Exception as exc:
+            if not transient(exc):
+                raise
 
     def start(self) -> Self:
         self._thread.start()
