@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.request
 from typing import Any
 
@@ -14,6 +15,7 @@ from kubernetes import client
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, Plan, newest
 from dnsrace.core.records import Target
 from dnsrace.lab import local, objects
+from dnsrace.scenarios.control import LabControl
 from dnsrace.scenarios.probe import resolve
 from dnsrace.stores.allocation import create_next_plan
 from dnsrace.stores.plans import KubePlanStore
@@ -168,6 +170,47 @@ def test_supervisor_restarts_a_crashed_operator_and_logs_it(lab_defaults: local.
     assert any(r["component"] == "enactor-c" for r in restarts)
 
 
+def metric_value(state: local.LabState, component: str, metric: str) -> float:
+    """The sum of `metric`'s samples on `component`'s Prometheus endpoint."""
+    port = state.ports[f"metrics_{component}"]
+    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in body.decode().splitlines()
+        if line.startswith(metric) and not line.startswith("#")
+    )
+
+
+def test_a_paused_planner_checks_no_health_and_makes_no_plan(
+    lab_defaults: local.LabState, api: client.ApiClient
+) -> None:
+    """Paused, the planner makes no plan and asks no front-end for its health (an idle lab does
+    no work), and says so in status.phase; unpaused, it checks again and makes the next plan."""
+    control = LabControl(api, lab_defaults.record_store)
+
+    def phase() -> str:
+        obj: Any = control.crd.get_namespaced_custom_object(
+            "dnsrace.io", "v1alpha1", NS, "planners", "us-east-1"
+        )
+        return str((obj.get("status") or {}).get("phase", ""))
+
+    def checks() -> float:
+        return metric_value(lab_defaults, "planner", "dnsrace_planner_health_checks_total")
+
+    wait_for(lambda: phase() == "Running", 10, "the planner to report Running")
+    control.planner(paused=True)
+    wait_for(lambda: phase() == "Paused", 10, "the planner to report Paused")
+    before, newest_before = checks(), newest_plan(api).generation
+    # three health intervals (0.5 s): running, it would have asked each front-end three times
+    time.sleep(1.5)
+    assert checks() == before
+    assert newest_plan(api).generation == newest_before
+    control.planner(paused=False)
+    wait_for(lambda: phase() == "Running", 10, "the planner to report Running again")
+    wait_for(lambda: checks() > before, 10, "a health check after the pause")
+    wait_for(lambda: newest_plan(api).generation > newest_before, 10, "a plan after the pause")
+
+
 def test_operators_expose_prometheus_metrics(
     lab_defaults: local.LabState, api: client.ApiClient
 ) -> None:
@@ -175,13 +218,7 @@ def test_operators_expose_prometheus_metrics(
     and enactor b's event count."""
 
     def value(name: str, metric: str) -> float:
-        port = lab_defaults.ports[f"metrics_{name}"]
-        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
-        return sum(
-            float(line.rsplit(" ", 1)[1])
-            for line in body.decode().splitlines()
-            if line.startswith(metric) and not line.startswith("#")
-        )
+        return metric_value(lab_defaults, name, metric)
 
     counters = (
         ("enactor-b", "dnsrace_enactor_events_total"),

@@ -1,8 +1,9 @@
 """The Planner operator (kopf, one active instance): health-checks the LoadBalancer pool and
 creates the next DNSPlan on every change of the healthy set and on a steady cadence (the real
-planner kept producing plans). Generations are allocated by create-if-absent on the plan's name
-(which carries the generation) plus a resourceVersion-guarded high-water mark in the Planner's
-status: two planners racing get unique, gap-free generations and never reuse one."""
+planner kept producing plans); paused, it does neither (status.phase says which). Generations
+are allocated by create-if-absent on the plan's name (which carries the generation) plus a
+resourceVersion-guarded high-water mark in the Planner's status: two planners racing get
+unique, gap-free generations and never reuse one."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from dnsrace.stores.plans import KubePlanStore
 PLANS = prom.Counter("dnsrace_planner_plans_total", "DNSPlans created", ["reason"])
 HEALTHY = prom.Gauge("dnsrace_planner_healthy_targets", "Healthy load balancers in the pool")
 GENERATION = prom.Gauge("dnsrace_planner_last_generation", "Last generation created")
+CHECKS = prom.Counter("dnsrace_planner_health_checks_total", "Health checks of load balancers")
 
 
 @kopf.on.startup()
@@ -48,6 +50,7 @@ def pool_event(type: str | None, name: str, spec: kopf.Spec, memo: kopf.Memo, **
 
 
 def check_health(spec: Mapping[str, Any], timeout: float = 0.5) -> tuple[bool, str]:
+    CHECKS.inc()
     url = f"http://{spec['address']}:{spec['port']}{spec.get('healthPath', '/health')}"
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
@@ -77,7 +80,18 @@ def planner_loop(
     last_endpoints = latest.endpoints if latest else None
     last_plan_at = time.monotonic()
     reported_healthy: int | None = None
+    reported_phase = ""
     while not stopped:
+        interval = float(spec.get("healthIntervalSeconds", 0.5))
+        phase = "Paused" if spec.get("paused") else "Running"
+        if phase != reported_phase:
+            kube.patch_status(api, "planners", ns, name, {"phase": phase})
+            reported_phase = phase
+        if phase == "Paused":
+            # no plan and no health check (the LoadBalancers keep their last status): a paused
+            # planner does no work; unpaused, it checks at once and plans on what it finds
+            stopped.wait(interval)
+            continue
         members, changed = [], False
         for lb, lb_spec in sorted(dict(memo.pool).items()):
             ok, detail = check_health(lb_spec)
@@ -102,7 +116,7 @@ def planner_loop(
         HEALTHY.set(len(targets))
         cadence = float(spec.get("cadenceSeconds", 5))
         due = cadence > 0 and time.monotonic() - last_plan_at >= cadence
-        if not spec.get("paused") and memo.pool:
+        if memo.pool:
             if not targets:
                 if changed:
                     telemetry.emit(
@@ -141,7 +155,7 @@ def planner_loop(
             # Planners (kopf included) for nothing
             kube.patch_status(api, "planners", ns, name, {"healthyTargets": len(targets)})
             reported_healthy = len(targets)
-        stopped.wait(float(spec.get("healthIntervalSeconds", 0.5)))
+        stopped.wait(interval)
 
 
 def main() -> None:
