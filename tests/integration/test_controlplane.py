@@ -12,6 +12,7 @@ from kubernetes.client.exceptions import ApiException
 
 from dnsrace.core.records import EndpointRecord, Target
 from dnsrace.lab import local
+from dnsrace.lab.ports import SLOT_PORTS, ephemeral_low
 from dnsrace.stores.records import EtcdRecordStore
 from tests.conftest import Kubectl
 
@@ -134,6 +135,15 @@ def test_state_file_reports_every_component_ready(local_lab: local.LabState) -> 
         "clients",
     }
     assert all(c["ready"] for c in raw["components"].values())
+
+
+def test_the_lab_listens_below_the_ephemeral_range(local_lab: local.LabState) -> None:
+    """Every port of the lab is its own block's (ports.py): none is a port an outgoing
+    connection could take while the process listening on it restarts."""
+    ports = sorted(local_lab.ports.values())
+    assert len(ports) == len(set(ports))
+    assert ports[-1] < ephemeral_low()
+    assert ports[-1] - ports[0] < SLOT_PORTS
 
 
 def test_namespace_deletion_and_garbage_collection_run(

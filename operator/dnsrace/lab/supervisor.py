@@ -1,10 +1,10 @@
 """The lab supervisor: the one long-lived process that owns every lab process.
 
-Started detached by `dnsrace up`; it allocates loopback ports, writes certificates and configs,
-starts etcd (API), the record-store etcd, kube-apiserver, kube-controller-manager and CoreDNS in
-order, waits for each to be ready, installs the CRDs, reports `ready` in state.json, then restarts
-any child that dies (logging the restart; when and how: restarts.py) until SIGTERM, when it
-stops them in reverse order.
+Started detached by `dnsrace up`; it allocates loopback ports (a block of its own: ports.py),
+writes certificates and configs, starts etcd (API), the record-store etcd, kube-apiserver,
+kube-controller-manager and CoreDNS in order, waits for each to be ready, installs the CRDs,
+reports `ready` in state.json, then restarts any child that dies (logging the restart; when and
+how: restarts.py) until SIGTERM, when it stops them in reverse order.
 Children get a parent-death signal, so killing the supervisor leaves no orphans either.
 """
 
@@ -29,7 +29,7 @@ from dnsrace.core.names import API_VERSION, NAMESPACE, Plural
 from dnsrace.core.plans import REGION, REGIONAL_ENDPOINT, Plan, plan_name
 from dnsrace.core.records import Target
 from dnsrace.core.times import now_iso
-from dnsrace.lab import commands, identities, objects, permissions, processes, versions
+from dnsrace.lab import commands, identities, objects, permissions, ports, processes, versions
 from dnsrace.lab.local import DNS_ZONES, ComponentState, LabState
 from dnsrace.lab.pki import create_pki, kubeconfig
 from dnsrace.lab.restarts import ChildLife, Phase, RestartPolicy
@@ -72,6 +72,9 @@ class Supervisor:
         self.restarters: dict[str, tuple[Component, Path]] = {}
         self.stopping = False
         self.policy = RestartPolicy()
+        # below the ephemeral range, so a restarted child finds its port free (ports.py);
+        # None when there is no room there: the kernel picks, as before
+        self.block = ports.PortBlock.claim()
         self.admission_installed = False  # kube-apiserver's readiness then includes admission
         self.pki = create_pki(state_dir / "pki", dt.datetime.now(dt.UTC))
         ctx = ssl.create_default_context(cafile=str(self.pki.ca_cert))
@@ -85,9 +88,21 @@ class Supervisor:
     # ports ---------------------------------------------------------------------------------
     def allocate(self, keys: tuple[str, ...]) -> None:
         for key in keys:
-            self.state.ports[key] = self.pinned.get(key) or processes.free_port(
+            self.state.ports[key] = self.pinned.get(key) or self.free_port(
                 _PORT_KINDS.get(key, (socket.SOCK_STREAM,))
             )
+
+    def free_port(
+        self, kinds: tuple[int, ...] = (socket.SOCK_STREAM,), addresses: tuple[str, ...] = ()
+    ) -> int:
+        """A port free for every socket kind on every address (loopback by default)."""
+        if self.block is not None:
+            return self.block.take(kinds, addresses)
+        for _ in range(50):
+            port = processes.free_port(kinds)
+            if all(processes.port_is_free(port, kinds, a) for a in addresses):
+                return port
+        raise RuntimeError(f"no port free on every one of {', '.join(addresses)}")
 
     def url(self, key: str, scheme: str = "http") -> str:
         return f"{scheme}://{processes.LOOPBACK}:{self.state.ports[key]}"
@@ -238,7 +253,7 @@ class Supervisor:
 
     def start_lab_services(self) -> None:
         """Front-ends, the lab's standing objects, then the planner and the enactors."""
-        self.state.ports["frontend"] = _common_free_port(objects.FRONTEND_ADDRESSES)
+        self.state.ports["frontend"] = self.free_port(addresses=objects.FRONTEND_ADDRESSES)
         self.allocate(("dynamodb_store", *(f"svc_{s}" for s in MOCK_SERVICES)))
         self.start((), self.store)
         for i, address in enumerate(objects.FRONTEND_ADDRESSES, start=1):
@@ -448,15 +463,6 @@ def _stop(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(5)
-
-
-def _common_free_port(addresses: tuple[str, ...]) -> int:
-    """A TCP port free on every one of the front-ends' loopback addresses."""
-    for _ in range(50):
-        port = processes.free_port()
-        if all(processes.port_is_free(port, address=a) for a in addresses):
-            return port
-    raise RuntimeError("no port free on every front-end address")
 
 
 def _run(argv: list[str], stdin: bytes | None = None) -> None:
