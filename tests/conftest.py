@@ -28,7 +28,9 @@ def local_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[local.LabSta
     state = local.up(state_dir)
     try:
         api = config.new_client_from_config(config_file=str(state.kubeconfig))
-        quiet_lab(state, LabControl(api, state.record_store))
+        control = LabControl(api, state.record_store)
+        quiet_lab(state, control)
+        control.close()
         yield state
     finally:
         local.down(state_dir)
@@ -151,6 +153,7 @@ def lab_defaults(local_lab: local.LabState, api: client.ApiClient) -> Iterator[l
     )
     yield local_lab
     quiet_lab(local_lab, control)
+    control.close()
 
 
 def quiet_lab(state: local.LabState, control: LabControl) -> None:

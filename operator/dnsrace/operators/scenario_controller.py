@@ -76,14 +76,16 @@ def scenario_daemon(
 ) -> None:
     ns = namespace or kube.namespace()
     runner = ScenarioRun(memo, ns, name, dict(spec), dict(status), int(meta["generation"]), body)
-    if status.get("phase") in ("Completed", "Failed"):
-        if not status.get("labRestored") and runner.take_the_lab():
+    try:
+        if status.get("phase") not in ("Completed", "Failed"):
+            runner.run(stopped)
+        elif not status.get("labRestored") and runner.take_the_lab():
             try:
                 runner.end(stopped)  # a restart during the aftermath window, or before the restore
             finally:
                 memo.lock.release()
-        return
-    runner.run(stopped)
+    finally:
+        runner.control.close()
 
 
 def deleted(stopped: kopf.DaemonStopped) -> bool:

@@ -119,6 +119,10 @@ class LabControl:
         self.records = EtcdRecordStore(record_store)
         self.stop: Callable[[], bool] = lambda: False  # ends every wait early (see wait_for)
 
+    def close(self) -> None:
+        """Close the record store's connections (the API client is the caller's)."""
+        self.records.client.close()
+
     # objects ---------------------------------------------------------------------------------
     def _patch(self, plural: str, name: str, spec: dict[str, Any]) -> None:
         self.crd.patch_namespaced_custom_object(
