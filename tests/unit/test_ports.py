@@ -37,6 +37,17 @@ def test_no_slot_below_the_ephemeral_range_means_none(tmp_path: Path) -> None:
     held.release()
 
 
+def test_a_slot_file_that_cannot_be_opened_is_skipped(tmp_path: Path) -> None:
+    (tmp_path / "slot-0").mkdir()  # not a file: opening it for writing fails
+    block = PortBlock.claim(tmp_path, FIRST, below=FIRST + 2 * SLOT_PORTS)
+    assert block is not None
+    assert block.ports == range(FIRST + SLOT_PORTS, FIRST + 2 * SLOT_PORTS)
+    block.release()
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    assert PortBlock.claim(blocked / "slots", FIRST, below=FIRST + SLOT_PORTS) is None
+
+
 def test_a_port_already_listened_on_is_skipped(tmp_path: Path) -> None:
     block = PortBlock.claim(tmp_path, FIRST, below=FIRST + SLOT_PORTS)
     assert block is not None

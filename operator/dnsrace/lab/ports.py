@@ -23,7 +23,9 @@ from dnsrace.lab.processes import LOOPBACK, port_is_free
 
 SLOT_PORTS = 64  # a lab listens on about 30
 FIRST_PORT = 20000
-SLOT_DIR = Path(tempfile.gettempdir()) / "dnsrace-port-slots"
+# per user: another user's slot files are not ours to lock (their labs' ports are still checked
+# free when taken)
+SLOT_DIR = Path(tempfile.gettempdir()) / f"dnsrace-port-slots-{os.getuid()}"
 EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 
 
@@ -53,9 +55,15 @@ class PortBlock:
         """The first free slot whose ports all lie below `below` (the ephemeral range), or
         None when there is no room (the caller then lets the kernel pick ports)."""
         limit = ephemeral_low() if below is None else below
-        slot_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            slot_dir.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None
         for n in range(max(0, (limit - first) // SLOT_PORTS)):
-            fd = os.open(slot_dir / f"slot-{n}", os.O_CREAT | os.O_RDWR, 0o666)
+            try:
+                fd = os.open(slot_dir / f"slot-{n}", os.O_CREAT | os.O_RDWR, 0o600)
+            except OSError:
+                continue
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
