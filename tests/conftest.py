@@ -157,10 +157,18 @@ def lab_defaults(local_lab: local.LabState, api: client.ApiClient) -> Iterator[l
 
 
 def quiet_lab(state: local.LabState, control: LabControl) -> None:
-    """Planner and enactors paused, no plan, no record, every front-end healthy, no enactor
-    held: no test inherits another's aftermath, and an idle lab does no work."""
-    for ident in objects.ENACTORS:
-        local.release(state.dir, f"enactor-{ident}", missing_ok=True)
+    """Planner and enactors paused, no plan, no record, every front-end healthy, no process
+    held and every one ready: no test inherits another's aftermath (a control-plane test that
+    failed half-way leaves its lab coming back, not the next test failing with it), and an
+    idle lab does no work."""
+    for component in state.components:
+        local.release(state.dir, component, missing_ok=True)
+
+    def every_process_ready() -> bool:
+        now = local.LabState.load(state.dir)
+        return bool(now and all(c.ready for c in now.components.values()))
+
+    wait_for(every_process_ready, 120, "every lab process ready")
     for address in objects.FRONTEND_ADDRESSES:
         set_health(state, address, True)
     for ident in objects.ENACTORS:
