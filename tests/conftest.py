@@ -156,6 +156,17 @@ def lab_defaults(local_lab: local.LabState, api: client.ApiClient) -> Iterator[l
     control.close()
 
 
+@pytest.fixture
+def control(
+    lab_defaults: local.LabState, api: client.ApiClient, planner_api: client.ApiClient
+) -> Iterator[LabControl]:
+    """The lab's control for a test on `lab_defaults` (plans created as the planner), closed
+    afterwards."""
+    lab = LabControl(api, lab_defaults.record_store, allocator=planner_api)
+    yield lab
+    lab.close()
+
+
 def quiet_lab(state: local.LabState, control: LabControl) -> None:
     """Planner and enactors paused, no plan, no record, every front-end healthy, no process
     held and every one ready: no test inherits another's aftermath (a control-plane test that

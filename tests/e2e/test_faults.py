@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 import pytest
-from kubernetes import client
 
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGIONAL_ENDPOINT
 from dnsrace.lab import local
@@ -27,10 +26,7 @@ def _protocol_lines(state: local.LabState, component: str, event: str) -> list[d
     return out
 
 
-def test_slow_writes_retry_then_land(
-    lab_defaults: local.LabState, api: client.ApiClient, planner_api: client.ApiClient
-) -> None:
-    control = LabControl(api, lab_defaults.record_store, allocator=planner_api)
+def test_slow_writes_retry_then_land(lab_defaults: local.LabState, control: LabControl) -> None:
     control.reset("unguarded", 3)
     control.enactor(
         "b",
@@ -49,9 +45,8 @@ def test_slow_writes_retry_then_land(
 
 
 def test_crash_fault_fires_once_and_the_enactor_comes_back(
-    lab_defaults: local.LabState, api: client.ApiClient, planner_api: client.ApiClient
+    lab_defaults: local.LabState, control: LabControl
 ) -> None:
-    control = LabControl(api, lab_defaults.record_store, allocator=planner_api)
     control.reset("guarded", 3)
     state = local.LabState.load(lab_defaults.dir)
     assert state is not None
@@ -83,10 +78,7 @@ def test_crash_fault_fires_once_and_the_enactor_comes_back(
     wait_for(restarted, 30, "enactor-c to crash again after the reset")
 
 
-def test_pause_holds_until_released(
-    lab_defaults: local.LabState, api: client.ApiClient, planner_api: client.ApiClient
-) -> None:
-    control = LabControl(api, lab_defaults.record_store, allocator=planner_api)
+def test_pause_holds_until_released(lab_defaults: local.LabState, control: LabControl) -> None:
     control.reset("guarded", 3)
     control.enactor(
         "a",

@@ -42,7 +42,7 @@ def relative(status: dict[str, Any]) -> list[str]:
 
 
 def test_unguarded_race_every_run_then_repair(
-    lab_defaults: local.LabState, api: client.ApiClient
+    lab_defaults: local.LabState, api: client.ApiClient, control: LabControl
 ) -> None:
     first = run_unguarded(api)
     verdict = first["verdict"]
@@ -67,7 +67,6 @@ def test_unguarded_race_every_run_then_repair(
     assert relative(second) == relative(first)
 
     # the operators' manual fix brings the endpoint back, and the automation moves it on
-    control = LabControl(api, lab_defaults.record_store)
     repaired = repair(control.plans, control.records)
     assert {r.endpoint for r in repaired} == set(DEFAULT_ENDPOINTS)
     assert not resolve(REGIONAL_ENDPOINT, lab_defaults.dns).empty

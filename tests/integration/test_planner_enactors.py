@@ -182,11 +182,10 @@ def metric_value(state: local.LabState, component: str, metric: str) -> float:
 
 
 def test_a_paused_planner_checks_no_health_and_makes_no_plan(
-    lab_defaults: local.LabState, api: client.ApiClient
+    lab_defaults: local.LabState, api: client.ApiClient, control: LabControl
 ) -> None:
     """Paused, the planner makes no plan and asks no front-end for its health (an idle lab does
     no work), and says so in status.phase; unpaused, it checks again and makes the next plan."""
-    control = LabControl(api, lab_defaults.record_store)
 
     def phase() -> str:
         obj: Any = control.crd.get_namespaced_custom_object(
