@@ -132,12 +132,22 @@ def set_health(state: local.LabState, address: str, healthy: bool) -> None:
 
 
 @pytest.fixture
-def lab_defaults(local_lab: local.LabState, api: client.ApiClient) -> Iterator[local.LabState]:
+def control(
+    local_lab: local.LabState, api: client.ApiClient, planner_api: client.ApiClient
+) -> Iterator[LabControl]:
+    """The lab's control for one test (plans created as the planner), closed afterwards; the
+    one `lab_defaults` sets the lab up and quiets it with."""
+    lab = LabControl(api, local_lab.record_store, allocator=planner_api)
+    yield lab
+    lab.close()
+
+
+@pytest.fixture
+def lab_defaults(local_lab: local.LabState, control: LabControl) -> Iterator[local.LabState]:
     """The shared lab in its standing configuration for the test: every front-end healthy,
     planner running at a 1 s cadence, enactors unguarded, keep 3, no faults, every endpoint
     served. Afterwards the lab is left quiet (planner and enactors paused, no plan, no record):
     a worker's lab does not churn plans while the worker runs tests that do not use it."""
-    control = LabControl(api, local_lab.record_store)
     quiet_lab(local_lab, control)
     for ident in objects.ENACTORS:
         control.enactor(ident, paused=False)
@@ -153,18 +163,6 @@ def lab_defaults(local_lab: local.LabState, api: client.ApiClient) -> Iterator[l
     )
     yield local_lab
     quiet_lab(local_lab, control)
-    control.close()
-
-
-@pytest.fixture
-def control(
-    lab_defaults: local.LabState, api: client.ApiClient, planner_api: client.ApiClient
-) -> Iterator[LabControl]:
-    """The lab's control for a test on `lab_defaults` (plans created as the planner), closed
-    afterwards."""
-    lab = LabControl(api, lab_defaults.record_store, allocator=planner_api)
-    yield lab
-    lab.close()
 
 
 def quiet_lab(state: local.LabState, control: LabControl) -> None:

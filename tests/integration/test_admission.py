@@ -14,6 +14,7 @@ from kubernetes.client.exceptions import ApiException
 
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGION, Plan, plan_name
 from dnsrace.core.records import Target
+from dnsrace.lab import local
 from dnsrace.scenarios.control import LabControl
 from dnsrace.stores.allocation import create_next_plan
 from dnsrace.stores.plans import KubePlanStore, plan_object
@@ -24,7 +25,7 @@ TARGETS = (Target("127.0.0.11", 100, "lb-1"),)
 
 
 @pytest.fixture
-def quiet(control: LabControl) -> Iterator[LabControl]:
+def quiet(lab_defaults: local.LabState, control: LabControl) -> Iterator[LabControl]:
     """The planner paused: the next generation stays put while a test looks at it."""
     control.planner(paused=True)
     yield control

@@ -215,20 +215,18 @@ def test_operators_expose_prometheus_metrics(
 ) -> None:
     """The counters follow what the operators do: a new plan raises the planner's plan count
     and enactor b's event count."""
-
-    def value(name: str, metric: str) -> float:
-        return metric_value(lab_defaults, name, metric)
-
     counters = (
         ("enactor-b", "dnsrace_enactor_events_total"),
         ("planner", "dnsrace_planner_plans_total"),
     )
-    before = {name: value(name, metric) for name, metric in counters}
+    before = {name: metric_value(lab_defaults, name, metric) for name, metric in counters}
     base = newest_plan(api).generation
     wait_for(lambda: newest_plan(api).generation > base + 1, 30, "two more plans")
     for name, metric in counters:
         wait_for(
-            lambda name=name, metric=metric: value(name, metric) > before[name],
+            lambda name=name, metric=metric: (
+                metric_value(lab_defaults, name, metric) > before[name]
+            ),
             15,
             f"{metric} on {name} to grow past {before[name]:g}",
         )
