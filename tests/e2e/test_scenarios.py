@@ -16,6 +16,7 @@ import pytest
 import yaml
 from kubernetes import client, watch
 
+from dnsrace.core.times import timestamp_of
 from dnsrace.lab import local
 from tests.conftest import Kubectl, wait_for
 
@@ -249,6 +250,8 @@ def test_a_step_that_cannot_complete_fails_the_run_with_no_verdict(
     assert failed["reason"] == "StepTimedOut"
     assert failed["message"].startswith('spec.steps[1] {"waitFor": {"generation": 10000}}: ')
     assert "waiting for the newest plan to reach g10" in failed["message"]
+    took = timestamp_of(st["completionTime"]) - timestamp_of(st["startTime"])
+    assert took < 8 + 3, took  # the wait had what was left of durationSeconds, no more
     assert st["phase"] == "Failed"
     assert "verdict" not in st
     kubectl("delete", "scenario", "never-arrives", "-n", NS)
