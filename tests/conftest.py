@@ -165,6 +165,20 @@ def lab_defaults(local_lab: local.LabState, control: LabControl) -> Iterator[loc
     quiet_lab(local_lab, control)
 
 
+@pytest.fixture
+def lab_quiet(local_lab: local.LabState, control: LabControl) -> Iterator[local.LabState]:
+    """The shared lab quiet before and after the test (`quiet_lab`), for a test that runs a
+    scenario or needs no planner: a run's set-up resets the lab itself, so standing the lab up
+    first (`lab_defaults`: the planner's first plan, every endpoint served) is work the reset
+    throws away, about 0.5 CPU s and 1.5 s a test, and a lab left churning at a 1 s cadence
+    costs about 0.3 cores for as long as a test runs. `tests/e2e/test_race.py` keeps
+    `lab_defaults`: a scenario applied to a churning lab, as after `dnsrace up`, is covered
+    there."""
+    quiet_lab(local_lab, control)
+    yield local_lab
+    quiet_lab(local_lab, control)
+
+
 def quiet_lab(state: local.LabState, control: LabControl) -> None:
     """Planner and enactors paused, no plan, no record, every front-end healthy, no process
     held and every one ready: no test inherits another's aftermath (a control-plane test that

@@ -49,7 +49,7 @@ def windows_after_services_start(file: str) -> float:
 
 
 def test_cascade_unguarded_collapses_after_dns_is_back(
-    lab_defaults: local.LabState,
+    lab_quiet: local.LabState,
     kubectl: Kubectl,
     crd: client.CustomObjectsApi,
     api: client.ApiClient,
@@ -84,7 +84,7 @@ def test_cascade_unguarded_collapses_after_dns_is_back(
 
 
 def test_cascade_fixed_recovers_within_its_bounds(
-    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+    lab_quiet: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
     st = run(kubectl, crd, "cascade-fixed.yaml")
     f = st["verdict"]["cascade"]
@@ -100,7 +100,7 @@ def test_cascade_fixed_recovers_within_its_bounds(
 
 
 def test_cascade_guarded_no_dependent_sees_a_dns_error(
-    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+    lab_quiet: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
     st = run(kubectl, crd, "cascade-guarded.yaml")
     f = st["verdict"]["cascade"]
@@ -115,7 +115,7 @@ def test_cascade_guarded_no_dependent_sees_a_dns_error(
 
 
 def test_controller_restart_mid_cascade_resumes_the_monitor(
-    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+    lab_quiet: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
     """Killed once the services run, the controller resumes: the monitor starts again, the
     services keep their state meanwhile, and the verdict still keeps the scenario's promise."""
@@ -130,7 +130,7 @@ def test_controller_restart_mid_cascade_resumes_the_monitor(
         120,
         "the services started and the race under way",
     )
-    local.kill(lab_defaults.dir, "scenario-controller", hold=False)  # the supervisor restarts it
+    local.kill(lab_quiet.dir, "scenario-controller", hold=False)  # the supervisor restarts it
     kubectl("wait", "-n", NS, "--for=condition=Completed", f"scenario/{name}", "--timeout=300s")
     st = status_of(crd, name)
     assert any(t["kind"] == "Resumed" for t in st["timeline"])
@@ -140,7 +140,7 @@ def test_controller_restart_mid_cascade_resumes_the_monitor(
     assert f["dwfm.metastable"] is False
 
 
-def test_every_service_exposes_prometheus_metrics(lab_defaults: local.LabState) -> None:
+def test_every_service_exposes_prometheus_metrics(lab_quiet: local.LabState) -> None:
     for name, metric in (
         ("dwfm", "mockaws_dwfm_leased"),
         ("netmgr", "mockaws_netmgr_backlog"),
@@ -148,7 +148,7 @@ def test_every_service_exposes_prometheus_metrics(lab_defaults: local.LabState) 
         ("nlb", "mockaws_nlb_capacity_percent"),
         ("clients", "mockaws_clients_new_connection_dns_failures"),
     ):
-        url = f"http://127.0.0.1:{lab_defaults.ports['svc_' + name]}/metrics"
+        url = f"http://127.0.0.1:{lab_quiet.ports['svc_' + name]}/metrics"
         with urllib.request.urlopen(url, timeout=5) as resp:
             assert metric in resp.read().decode(), name
         with urllib.request.urlopen(url.replace("/metrics", "/status"), timeout=5) as resp:

@@ -66,9 +66,9 @@ def records_at(store: EtcdRecordStore, revision: int) -> list[Any]:
 
 @pytest.mark.parametrize("component", COMPONENTS)
 def test_a_control_plane_process_killed_mid_run(
-    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi, component: str
+    lab_quiet: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi, component: str
 ) -> None:
-    state = lab_defaults
+    state = lab_quiet
     name = f"killed-{component}"
     kubectl("delete", "scenario", name, "-n", NS, "--ignore-not-found", "--wait=true")
     kubectl("apply", "-n", NS, "-f", "-", stdin=yaml.safe_dump(guarded_run(name)))
@@ -138,12 +138,12 @@ def test_operators_resume_within_seconds_of_the_api_server_coming_back(
     assert time.monotonic() - ready_at < 15  # kopf's default daemon back-off alone is 60 s
 
 
-def test_a_crash_loop_backs_off_and_others_restart_meanwhile(lab_defaults: local.LabState) -> None:
+def test_a_crash_loop_backs_off_and_others_restart_meanwhile(lab_quiet: local.LabState) -> None:
     """CoreDNS killed three times as soon as it is back: each wait doubles. Then, with etcd-api
     held down, kube-apiserver is restarted but cannot get ready: it stays not ready (the old
     supervisor called a respawned child ready at once) while CoreDNS, killed meanwhile, is
     restarted and ready (no restart waits on another)."""
-    state = lab_defaults
+    state = lab_quiet
     mark = log_length(state)
     for _ in range(3):
         current = local.LabState.load(state.dir)

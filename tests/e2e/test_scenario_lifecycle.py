@@ -69,7 +69,7 @@ def standing(crd: client.CustomObjectsApi) -> bool:
 
 
 def test_a_failed_run_leaves_the_lab_converging(
-    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+    lab_quiet: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
     doc = scenario("fails", [*DISTURB, {"waitFor": {"generation": 10000}}], durationSeconds=5)
     apply(kubectl, doc)
@@ -90,7 +90,7 @@ def _plans(crd: client.CustomObjectsApi) -> list[Any]:
 
 
 def test_the_deadline_holds_inside_waits(
-    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+    lab_quiet: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
     """A window longer than the whole run: the run fails when its durationSeconds are used up,
     inside that window, not when the window ends (the deadline was checked between steps only).
@@ -119,7 +119,7 @@ def test_the_deadline_holds_inside_waits(
 
 
 def test_a_kept_aftermath_is_bounded_and_said_in_a_condition(
-    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+    lab_quiet: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
     doc = scenario("aftermath", DISTURB, aftermath={"keepSeconds": 6})
     apply(kubectl, doc)
@@ -137,7 +137,7 @@ def test_a_kept_aftermath_is_bounded_and_said_in_a_condition(
 
 
 def test_deleting_a_running_scenario_stops_it_and_restores_the_lab(
-    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+    lab_quiet: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
     doc = scenario("deleted", [*DISTURB, {"waitFor": {"seconds": 50}}])
     apply(kubectl, doc)
@@ -150,7 +150,7 @@ def test_deleting_a_running_scenario_stops_it_and_restores_the_lab(
 
 
 def test_two_scenarios_created_at_once_run_one_at_a_time(
-    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+    lab_quiet: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
     short = [{"planner": {"run": True}}, {"waitFor": {"generation": 2}}]
     apply(kubectl, scenario("twin-1", short), scenario("twin-2", short))
@@ -171,7 +171,7 @@ def test_two_scenarios_created_at_once_run_one_at_a_time(
 
 
 def test_dnsrace_run_refuses_to_replace_a_running_scenario(
-    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi, tmp_path: Any
+    lab_quiet: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi, tmp_path: Any
 ) -> None:
     doc = scenario("busy", [{"planner": {"run": False}}, {"waitFor": {"seconds": 20}}])
     apply(kubectl, doc)
@@ -181,7 +181,7 @@ def test_dnsrace_run_refuses_to_replace_a_running_scenario(
     ]["uid"]
     file = tmp_path / "busy.yaml"
     file.write_text(yaml.safe_dump(doc))
-    res = dnsrace(lab_defaults.dir, "run", str(file))
+    res = dnsrace(lab_quiet.dir, "run", str(file))
     assert res.returncode == 1
     assert res.stderr.strip().splitlines() == [
         "dnsrace: scenario busy is running now; nothing changed "

@@ -77,7 +77,7 @@ def apply_and_wait(kubectl: Kubectl, file: Path, timeout: str = "240s") -> str:
     ],
 )
 def test_each_scenario_keeps_its_promise(
-    lab_defaults: local.LabState,
+    lab_quiet: local.LabState,
     kubectl: Kubectl,
     crd: client.CustomObjectsApi,
     file: str,
@@ -102,13 +102,13 @@ def test_each_scenario_keeps_its_promise(
 
 
 def test_dnsrace_run_exit_status_follows_the_expectations(
-    lab_defaults: local.LabState, tmp_path: Path
+    lab_quiet: local.LabState, tmp_path: Path
 ) -> None:
     """`dnsrace run` exits 0 when the verdict meets spec.expect and 1 when it does not, naming
     the unmet expectation: the same guarded run, once with an expectation it cannot meet."""
 
     def run(file: Path) -> subprocess.CompletedProcess[str]:
-        state = ["--state-dir", str(lab_defaults.dir)]
+        state = ["--state-dir", str(lab_quiet.dir)]
         return subprocess.run(
             [sys.executable, "-m", "dnsrace.cli", *state, "run", str(file), "--json"],
             capture_output=True,
@@ -167,7 +167,7 @@ def test_malformed_scenario_is_refused_naming_the_field(
 
 
 def test_unknown_enactor_fails_with_a_clear_condition(
-    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+    lab_quiet: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
     doc = yaml.safe_load((SCENARIOS / "race-guarded.yaml").read_text())
     doc["metadata"]["name"] = "ghost-enactor"
@@ -196,7 +196,7 @@ def assert_held_with_the_guard_engaged(st: dict[str, Any], min_changes: int) -> 
 
 
 def test_a_guarded_cas_refuses_a_write_that_landed_after_its_read(
-    lab_defaults: local.LabState,
+    lab_quiet: local.LabState,
     kubectl: Kubectl,
     crd: client.CustomObjectsApi,
     api: client.ApiClient,
@@ -218,7 +218,7 @@ def test_a_guarded_cas_refuses_a_write_that_landed_after_its_read(
 
 
 def test_free_running_guarded_enactors_hold_with_the_guard_engaged(
-    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+    lab_quiet: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
     """free-run-guarded: no choreography, wall-clock faults and a kill; the oracle finds nothing
     on any endpoint at any revision, and the CAS refused writes along the way."""
@@ -228,7 +228,7 @@ def test_free_running_guarded_enactors_hold_with_the_guard_engaged(
 
 
 def test_a_step_that_cannot_complete_fails_the_run_with_no_verdict(
-    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+    lab_quiet: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
     """A wait for a generation that never comes (the planner paused) is a failed run naming the
     step and what it waited for, never a verdict about the race."""
@@ -258,7 +258,7 @@ def test_a_step_that_cannot_complete_fails_the_run_with_no_verdict(
 
 
 def test_a_second_scenario_waits_for_the_first(
-    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+    lab_quiet: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
     for name in ("race-guarded", "enactor-crash"):
         kubectl("delete", "scenario", name, "-n", NS, "--ignore-not-found", "--wait=true")
@@ -284,7 +284,7 @@ def test_a_second_scenario_waits_for_the_first(
 
 
 def test_controller_restart_mid_run_gives_the_same_verdict(
-    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+    lab_quiet: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
     before = apply_and_wait(kubectl, SCENARIOS / "race-unguarded.yaml")
     reference = status_of(crd, before)["verdict"]
@@ -305,7 +305,7 @@ def test_controller_restart_mid_run_gives_the_same_verdict(
             assert (st.get("probes") or {}).get("startRevision"), st
         if int(st.get("stepIndex", 0)) >= 4:
             break
-    local.kill(lab_defaults.dir, "scenario-controller", hold=False)
+    local.kill(lab_quiet.dir, "scenario-controller", hold=False)
     kubectl("wait", "-n", NS, "--for=condition=Completed", f"scenario/{before}", "--timeout=240s")
     st = status_of(crd, before)
     again = st["verdict"]
@@ -327,7 +327,7 @@ def test_controller_restart_mid_run_gives_the_same_verdict(
 
 
 def test_report_is_self_contained_with_its_plots(
-    lab_defaults: local.LabState, kubectl: Kubectl, tmp_path: Path
+    lab_quiet: local.LabState, kubectl: Kubectl, tmp_path: Path
 ) -> None:
     apply_and_wait(kubectl, SCENARIOS / "race-unguarded.yaml")
     res = subprocess.run(
@@ -336,7 +336,7 @@ def test_report_is_self_contained_with_its_plots(
             "-m",
             "dnsrace.cli",
             "--state-dir",
-            str(lab_defaults.dir),
+            str(lab_quiet.dir),
             "report",
             "race-unguarded",
             "--out",
@@ -360,7 +360,7 @@ def test_report_is_self_contained_with_its_plots(
             "-m",
             "dnsrace.cli",
             "--state-dir",
-            str(lab_defaults.dir),
+            str(lab_quiet.dir),
             "report",
             "nope",
         ],
@@ -375,7 +375,7 @@ def test_report_is_self_contained_with_its_plots(
 
 
 def test_an_exported_check_trace_replays_on_the_live_lab(
-    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi, tmp_path: Path
+    lab_quiet: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi, tmp_path: Path
 ) -> None:
     trace = tmp_path / "trace.yaml"
     subprocess.run(
@@ -407,7 +407,7 @@ def test_an_exported_check_trace_replays_on_the_live_lab(
 
 
 def test_the_first_fix_lag_counterexample_replays_live(
-    lab_defaults: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi, tmp_path: Path
+    lab_quiet: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi, tmp_path: Path
 ) -> None:
     """`dnsrace check --protocol guarded-v1` finds a, whose plan view has not been delivered
     g2, "repairing" the regional endpoint back to g1. Replayed request for request, with a's
