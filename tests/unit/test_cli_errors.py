@@ -5,6 +5,8 @@ signalled, no Scenario sent: the lab here is a state folder whose supervisor is 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -104,3 +106,17 @@ def test_the_checks_enactor_bound_is_the_checkers() -> None:
     from dnsrace.check.explorer import ENACTOR_NAMES
 
     assert len(ENACTOR_NAMES) == CHECK_ENACTORS
+
+
+def test_the_lab_commands_do_not_load_the_kubernetes_client(tmp_path: Path) -> None:
+    """`up`, `down`, `env`, `status`, `records`, `kill` and `release` read the lab's state folder
+    (and the record store) and never call the API, so they do not pay the Kubernetes client's
+    import (about 0.4 CPU s a run); the commands that call the API import it when they run."""
+    probe = (
+        "import sys\n"
+        "from dnsrace.cli.main import main\n"
+        f"code = main(['--state-dir', {str(tmp_path)!r}, 'env'])\n"
+        "print(code, 'kubernetes' in sys.modules)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["1", "False"], run.stdout + run.stderr
