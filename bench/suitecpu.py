@@ -20,12 +20,16 @@ PYTHON_RUNNERS = ("pytest", "xdist", "execnet", "import sys")
 NO_COMMAND_LINE = "(no command line: kernel threads)"
 
 
-def component_of(argv: Sequence[str]) -> str:
+def component_of(argv: Sequence[str], comm: str = "") -> str:
     """The component a command line belongs to: a Python module (`-m x`, operators by their
-    short name), pytest's workers, an etcd by its --name, otherwise the executable's name."""
+    short name), pytest's workers, an etcd by its --name, otherwise the executable's name; a
+    process that named itself (`comm`, as the supervisor's forked operators: `enactor-a`,
+    `scenario-contro`) by that name, since its command line is its parent's."""
     if not argv or not argv[0]:
         return NO_COMMAND_LINE
     exe = Path(argv[0]).name
+    if comm and comm != exe[:15]:
+        return comm
     if exe.startswith("python"):
         args = [a for a in argv[1:] if a]
         if any(r in a for a in args for r in PYTHON_RUNNERS):
@@ -76,11 +80,13 @@ class Sampler:
                 continue
             try:
                 argv = (proc / "cmdline").read_bytes().split(b"\0")
+                comm = (proc / "comm").read_text(errors="replace").strip()
             except OSError:
                 continue
             cpu, started = times
             key = (int(proc.name), started)  # pid and start time: a pid reused is new
-            found.append((key, component_of([a.decode(errors="replace") for a in argv]), cpu))
+            named = component_of([a.decode(errors="replace") for a in argv], comm)
+            found.append((key, named, cpu))
         return found
 
     def _loop(self) -> None:

@@ -9,6 +9,7 @@ work and a race Scenario to its verdict without a single refused request."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import socket
@@ -420,7 +421,7 @@ def _restart_as(
     state = local.LabState.load(state_dir)
     assert state is not None
     pid = state.components[component].pid
-    env = _environ_of(pid)
+    env = {**os.environ, **state.components[component].env}
     local.kill(state_dir, component, hold=True)
 
     def gone() -> bool:
@@ -435,11 +436,6 @@ def _restart_as(
 
     processes.wait_until(live, proc, 60, component, log)
     return proc, pid, env["DNSRACE_LIVENESS"]
-
-
-def _environ_of(pid: int) -> dict[str, str]:
-    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
 
 
 def test_operators_under_their_service_accounts_run_the_lab_and_a_race_scenario(

@@ -4,9 +4,11 @@ Enactors apply them to the record store that CoreDNS serves."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -164,10 +166,42 @@ def test_supervisor_restarts_a_crashed_operator_and_logs_it(lab_defaults: local.
         c = now.components["enactor-c"] if now else None
         return c if c and c.restarts == old.restarts + 1 and c.pid != old.pid else None
 
-    wait_for(restarted, 20, "enactor-c restarted")
+    new = wait_for(restarted, 20, "enactor-c restarted")
     log = (lab_defaults.dir / "logs" / "supervisor.log").read_text().splitlines()
     restarts = [json.loads(line) for line in log if '"restart"' in line]
     assert any(r["component"] == "enactor-c" for r in restarts)
+    # forked again from the supervisor, as at the lab's start (dnsrace.lab.forking)
+    respawned = [json.loads(line) for line in log if '"respawned"' in line]
+    assert [r["how"] for r in respawned if r["pid"] == new.pid] == ["forked"]
+    assert process_of(new.pid) == ("enactor-c", lab_defaults.supervisor_pid)
+
+
+OPERATORS = ("planner", "scenario-controller", "enactor-a", "enactor-b", "enactor-c")
+
+
+def process_of(pid: int) -> tuple[str, int]:
+    """A process's name (its comm: 15 bytes at most) and its parent's pid."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.index("(") + 1 : stat.rindex(")")], int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def test_the_operators_are_forked_from_the_supervisor_and_named(
+    local_lab: local.LabState,
+) -> None:
+    """The kopf operators are forked from the supervisor, which has imported their libraries
+    once, and carry their component's name; every other process is executed as its program."""
+    state = local.LabState.load(local_lab.dir)
+    assert state is not None
+    for name, component in state.components.items():
+        comm, parent = process_of(component.pid)
+        assert parent == state.supervisor_pid, name
+        program = Path(os.readlink(f"/proc/{component.pid}/exe")).name
+        assert comm == (name if name in OPERATORS else program)[:15], (name, comm, program)
+        # what runs, in state.json: ps shows the supervisor's command line for a forked one
+        assert Path(component.command[0]).name == program, (name, component.command)
+    planner = state.components["planner"]
+    assert planner.command[1:] == ["-m", "dnsrace.operators.planner"]
+    assert planner.env["KUBECONFIG"].endswith("kubeconfig-planner")  # its ServiceAccount's
 
 
 def metric_value(state: local.LabState, component: str, metric: str) -> float:

@@ -18,6 +18,13 @@ def test_component_of_names_what_runs() -> None:
     assert component_of(etcd) == "etcd-records"
     assert component_of(["/c/kube-apiserver", "--v", "1"]) == "kube-apiserver"
     assert component_of([]) == component_of([""]) == NO_COMMAND_LINE
+    # the supervisor's forked operators: its command line, their own name
+    supervisor = [py, "-m", "dnsrace.lab.supervisor", "--state-dir", "/s"]
+    assert component_of(supervisor, "enactor-a") == "enactor-a"
+    assert component_of(supervisor, "python3.11") == "dnsrace.lab.supervisor"
+    assert component_of(["/c/kube-controller-manager"], "kube-controller") == (
+        "kube-controller-manager"
+    )
 
 
 def test_tally_counts_from_the_start_and_keeps_processes_apart() -> None:

@@ -42,6 +42,11 @@ class ComponentState:
     pid: int = 0
     restarts: int = 0
     ready: bool = False
+    # what runs: its command line (`python -m MODULE` for an operator forked from the
+    # supervisor, whose /proc/PID/cmdline and environ are the supervisor's) and the variables
+    # it was given over the supervisor's environment
+    command: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -17,6 +17,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dnsrace.lab.forking import Child
 
 LOOPBACK = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
@@ -51,7 +55,7 @@ def port_is_free(
     return True
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """preexec_fn: the kernel SIGKILLs this child when the supervisor dies (no graceful path
     is left to wait for: the supervisor that would order the shutdown is gone)."""
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -68,7 +72,7 @@ def spawn(argv: list[str], log: Path, env: dict[str, str] | None = None) -> subp
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
 
 
@@ -100,7 +104,7 @@ def http_post(url: str, doc: object, ctx: ssl.SSLContext | None = None) -> tuple
 
 def wait_until(
     ready: Callable[[], bool],
-    proc: subprocess.Popen[bytes],
+    proc: Child,
     timeout: float,
     what: str,
     log: Path,
