@@ -53,6 +53,8 @@ Invariants, checked on every transition, for every endpoint with a record:
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -605,6 +607,27 @@ def explore(
     violation. `now` is taken only to report the time spent. `stop_at_first` ends the search
     after the state whose successors first violate an invariant; `max_seconds` (0: none) cuts
     it short, incomplete."""
+    with _without_cycle_collection():
+        return _search(config, now, stop_at_first, max_seconds)
+
+
+@contextlib.contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the search: the search makes millions of
+    tuples and dictionaries and no cycles (reference counting frees all it drops), but each of
+    the collector's passes walks the containers it tracks, the states seen among them: a fifth
+    to a third of the search's CPU (3x5x2 guarded: 20.3 and 21.5 s with it, 17.4 and 14.6 s
+    without). On again afterwards if it was on."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def _search(config: Config, now: float | None, stop_at_first: bool, max_seconds: float) -> Result:
     clock = time.perf_counter
     start = clock() if now is None else now
     world = World(config)
