@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup binaries demo test lint typecheck unit integration bench soak clean
+.PHONY: setup binaries demo test durations lint typecheck unit integration bench soak clean
 .PHONY: kind-up kind-demo kind-down kind-test
 
 setup: $(STAMP) binaries
@@ -35,8 +35,15 @@ unit: $(STAMP)
 # twice as many workers as cores pays: docs in README, "Tests"). TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 4
 
+# Longest tests first, each handed to the next free worker (tests/schedule.py).
+PYTEST_SUITE = $(BIN)/pytest tests -m "not kind" -n $(TEST_WORKERS) --dist load --maxschedchunk 1
+
 test: setup lint typecheck
-	$(BIN)/pytest tests -m "not kind" -n $(TEST_WORKERS) --dist worksteal
+	$(PYTEST_SUITE)
+
+# tests/durations.json again, from a run of the whole suite (the order tests are handed out)
+durations: setup
+	$(PYTEST_SUITE) --record-durations tests/durations.json
 
 demo: setup
 	$(BIN)/python -m dnsrace.cli.demo

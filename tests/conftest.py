@@ -19,6 +19,8 @@ from dnsrace.lab import identities, local, objects, processes, versions
 from dnsrace.scenarios.control import LabControl, wait_for
 from dnsrace.stores.records import EtcdRecordStore
 
+pytest_plugins = ("tests.schedule",)  # longest tests first (tests/schedule.py)
+
 
 @pytest.fixture(scope="session")
 def local_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[local.LabState]:
