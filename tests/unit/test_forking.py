@@ -174,8 +174,11 @@ def variables_read_at_import(path: Path) -> set[str]:
         for child in ast.iter_child_nodes(node):
             visit(child)
 
+    text = path.read_text(errors="replace")
+    if "environ" not in text and "getenv" not in text:
+        return found  # (most of them: parsing every one costs seconds)
     try:
-        visit(ast.parse(path.read_text(errors="replace")))
+        visit(ast.parse(text))
     except SyntaxError:
         return set()
     return found
