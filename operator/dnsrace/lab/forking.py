@@ -13,8 +13,9 @@ What a forked child gets is what an executed one gets from `processes.spawn`: st
 component's variables over it, no other open file, default SIGTERM and SIGINT handling, the
 parent-death signal, the supervisor's process group; at its end, Python's own shutdown (its
 non-daemon threads joined, then atexit's handlers) and its exit code as `SystemExit` gives it.
-It differs in two things a user may see: `/proc/PID/cmdline` (so `ps aux`) shows the
-supervisor's command line, and the process's name (`ps -e`, `top`, `/proc/PID/comm`) is the
+It differs in what a user may see of it: `/proc/PID/cmdline` (so `ps aux`) and
+`/proc/PID/environ` are the supervisor's (the lab's state.json records each component's command
+and variables instead), and the process's name (`ps -e`, `top`, `/proc/PID/comm`) is the
 component's (`enactor-a`, `planner`, `scenario-contro`: the kernel keeps 15 bytes).
 
 A process with threads is not forked (a lock another thread held would stay locked in the
