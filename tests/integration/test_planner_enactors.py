@@ -186,11 +186,12 @@ def process_of(pid: int) -> tuple[str, int]:
 
 
 def test_the_operators_are_forked_from_the_supervisor_and_named(
-    local_lab: local.LabState,
+    lab_quiet: local.LabState,
 ) -> None:
     """The kopf operators are forked from the supervisor, which has imported their libraries
-    once, and carry their component's name; every other process is executed as its program."""
-    state = local.LabState.load(local_lab.dir)
+    once, and carry their component's name; every other process is executed as its program.
+    (`lab_quiet`: every process ready, none halfway through a restart another test caused.)"""
+    state = local.LabState.load(lab_quiet.dir)
     assert state is not None
     for name, component in state.components.items():
         comm, parent = process_of(component.pid)
