@@ -90,7 +90,11 @@ def test_cascade_fixed_recovers_within_its_bounds(
     f = st["verdict"]["cascade"]
     bounds = thresholds("cascade-fixed.yaml")["figures"]
     assert f["dns.emptySeconds"] > 3  # the same trigger
-    assert f["dwfm.leasesExpired"] == settings("cascade-fixed.yaml")["dwfm"]["droplets"]
+    # every droplet's lease expired, as the scenario's threshold says (min: the fleet): on a
+    # saturated host a renewal round after the recovery can come later than a lease lasts (2 s)
+    # and expire the leases once more (96 for 48 droplets once, the cores 96 % busy); whether
+    # the fleet recovers is judged by metastable and recoverySeconds below
+    assert f["dwfm.leasesExpired"] >= settings("cascade-fixed.yaml")["dwfm"]["droplets"]
     assert f["dwfm.metastable"] is False
     assert f["dwfm.recoverySeconds"] <= bounds["dwfm.recoverySeconds"]["max"]
     # velocity control: the NLB removed targets, never more than its limit within a window
@@ -136,7 +140,8 @@ def test_controller_restart_mid_cascade_resumes_the_monitor(
     assert any(t["kind"] == "Resumed" for t in st["timeline"])
     assert condition(st, "VerdictPassed")["status"] == "True", st["verdict"]["failures"]
     f = st["verdict"]["cascade"]
-    assert f["dwfm.leasesExpired"] == settings("cascade-fixed.yaml")["dwfm"]["droplets"]
+    # (at least the fleet, as in test_cascade_fixed_recovers_within_its_bounds)
+    assert f["dwfm.leasesExpired"] >= settings("cascade-fixed.yaml")["dwfm"]["droplets"]
     assert f["dwfm.metastable"] is False
 
 
