@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup binaries demo test durations lint typecheck unit integration bench soak clean
+.PHONY: setup binaries bytecode demo test durations lint typecheck unit integration bench soak clean
 .PHONY: kind-up kind-demo kind-down kind-test
 
 setup: $(STAMP) binaries
@@ -38,14 +38,20 @@ TEST_WORKERS ?= 4
 # Longest tests first, each handed to the next free worker (tests/schedule.py).
 PYTEST_SUITE = $(BIN)/pytest tests -m "not kind" -n $(TEST_WORKERS) --dist load --maxschedchunk 1
 
-test: setup lint typecheck
+# The project's own bytecode, written once: with PYTHONDONTWRITEBYTECODE set (as on this machine)
+# no import writes it, and every lab process, CLI run and worker compiled again the
+# modules it imports (about 0.2 CPU s for an operator's). Only changed files are compiled.
+bytecode: $(STAMP)
+	@$(BIN)/python -m compileall -q operator services tests bench
+
+test: setup lint typecheck bytecode
 	$(PYTEST_SUITE)
 
 # tests/durations.json again, from a run of the whole suite (the order tests are handed out)
-durations: setup
+durations: setup bytecode
 	$(PYTEST_SUITE) --record-durations tests/durations.json
 
-demo: setup
+demo: setup bytecode
 	$(BIN)/python -m dnsrace.cli.demo
 
 bench: setup
