@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import importlib
 import io
 import os
@@ -45,8 +44,6 @@ from dnsrace.lab import commands, processes
 # What every kopf operator of the lab imports before its own code: kopf imports aiohttp and,
 # when it is installed, the Kubernetes client's models.
 PRELOADED = ("kopf", "kubernetes.client", "kubernetes.config", "kubernetes.watch")
-_PR_SET_NAME = 15
-_NAME_BYTES = 15
 
 
 def preload() -> None:
@@ -104,8 +101,9 @@ Child = subprocess.Popen[bytes] | Forked
 def fork_module(module: str, log: Path, env: dict[str, str], name: str) -> Child:
     """Run `python -m module` as a child of this process, forked (executed instead when this
     process has threads), output appended to `log`, `env` over this process's environment."""
+    argv = commands.python_module(module)
     if threading.active_count() > 1:
-        return processes.spawn(commands.python_module(module), log, env)
+        return processes.spawn(argv, log, env)
     log.parent.mkdir(parents=True, exist_ok=True)
     out = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     parent = os.getpid()
@@ -115,7 +113,7 @@ def fork_module(module: str, log: Path, env: dict[str, str], name: str) -> Child
     if pid == 0:
         _child(module, out, {**os.environ, **env}, name, parent)
     os.close(out)
-    return Forked(pid, commands.python_module(module))
+    return Forked(pid, argv)
 
 
 def _child(module: str, out: int, env: dict[str, str], name: str, parent: int) -> NoReturn:
@@ -124,8 +122,7 @@ def _child(module: str, out: int, env: dict[str, str], name: str, parent: int) -
         processes.die_with_parent()
         if os.getppid() != parent:  # the supervisor died before the signal was asked for
             os._exit(1)
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_NAME, name.encode()[:_NAME_BYTES], 0, 0, 0)
+        processes.name_this_process(name)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         devnull = os.open(os.devnull, os.O_RDONLY)

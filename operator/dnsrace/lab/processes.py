@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 LOOPBACK = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
+_PR_SET_NAME = 15
 
 
 class PortTaken(RuntimeError):
@@ -55,11 +56,20 @@ def port_is_free(
     return True
 
 
+def _prctl(option: int, arg: int | bytes) -> None:
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(option, arg, 0, 0, 0)
+
+
 def die_with_parent() -> None:
     """preexec_fn: the kernel SIGKILLs this child when the supervisor dies (no graceful path
     is left to wait for: the supervisor that would order the shutdown is gone)."""
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def name_this_process(name: str) -> None:
+    """This process's name as `ps -e`, `top` and /proc/PID/comm show it (the kernel keeps 15
+    bytes); its command line stays as it was."""
+    _prctl(_PR_SET_NAME, name.encode()[:15])
 
 
 def spawn(argv: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
