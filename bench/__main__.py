@@ -1,5 +1,6 @@
 """`make bench`: start a lab of its own (timed: `dnsrace up` warm), run every benchmark, print
-the figures, stop the lab. BENCH_ONLY=store,convergence,scale,freerun,check picks some."""
+the figures (and the lab's kube-apiserver's CPU, GC cycles and memory over them), stop the lab.
+BENCH_ONLY=store,convergence,scale,freerun,check picks some."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import check, convergence, freerun, scale, storelimit
+from bench import check, convergence, freerun, measure, scale, storelimit
 from dnsrace.lab import local
 
 ALL = ("check", "store", "convergence", "scale", "freerun")
@@ -30,6 +31,8 @@ def main() -> int:
         t0 = time.monotonic()
         state = local.up(Path(tmp) / "lab")
         print(f"lab: dnsrace up (binaries built)     {time.monotonic() - t0:7.1f} s", flush=True)
+        api = measure.admin_api(state)
+        before = measure.go_runtime(api)
         try:
             if "freerun" in only:
                 for line in freerun.run(state):
@@ -44,6 +47,14 @@ def main() -> int:
             if "scale" in only:
                 for line in scale.run(state):
                     print(line, flush=True)
+            after = measure.go_runtime(api)
+            print(
+                f"lab: kube-apiserver over the benchmarks (GOGC={after['gogc']:.0f}): "
+                f"{after['cpu'] - before['cpu']:.1f} CPU s, "
+                f"{after['cycles'] - before['cycles']:.0f} GC cycles, "
+                f"{after['resident'] / 2**20:.0f} MiB resident at the end",
+                flush=True,
+            )
         finally:
             local.down(state.dir)
     return 0

@@ -242,6 +242,24 @@ class ExtraEnactors:
             crd.delete_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "enactors", name)
 
 
+def go_runtime(api: client.ApiClient) -> dict[str, float]:
+    """The API server's Go runtime, from its own /metrics: CPU seconds, GC cycles, resident
+    bytes and the GOGC it runs with."""
+    wanted = {
+        "process_cpu_seconds_total": "cpu",
+        "go_gc_duration_seconds_count": "cycles",
+        "process_resident_memory_bytes": "resident",
+        "go_gc_gogc_percent": "gogc",
+    }
+    answer = api.call_api("/metrics", "GET", auth_settings=["BearerToken"], _preload_content=False)
+    out: dict[str, float] = {}
+    for line in answer.data.decode().splitlines():
+        name, _, value = line.partition(" ")
+        if name in wanted:
+            out[wanted[name]] = float(value)
+    return out
+
+
 def cas_conflicts(control: LabControl, names: Iterable[str]) -> int:
     """The enactors' CAS conflicts so far (their status.casConflicts, summed)."""
     return sum(int(control.enactor_status(n).get("casConflicts", 0) or 0) for n in names)

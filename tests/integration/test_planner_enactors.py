@@ -16,7 +16,7 @@ from kubernetes import client
 
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, Plan, newest
 from dnsrace.core.records import Target
-from dnsrace.lab import local, objects
+from dnsrace.lab import commands, local, objects
 from dnsrace.scenarios.control import LabControl
 from dnsrace.scenarios.probe import resolve
 from dnsrace.stores.allocation import create_next_plan
@@ -203,6 +203,15 @@ def test_the_operators_are_forked_from_the_supervisor_and_named(
     planner = state.components["planner"]
     assert planner.command[1:] == ["-m", "dnsrace.operators.planner"]
     assert planner.env["KUBECONFIG"].endswith("kubeconfig-planner")  # its ServiceAccount's
+
+
+def test_the_api_server_runs_with_the_labs_gc_pacing(api: client.ApiClient) -> None:
+    """The Go runtime of the lab's kube-apiserver reports the GOGC `commands` gives it (its own
+    /metrics: what the running process uses, not what was meant to be passed)."""
+    answer = api.call_api("/metrics", "GET", auth_settings=["BearerToken"], _preload_content=False)
+    body = answer.data.decode()
+    percent = next(line for line in body.splitlines() if line.startswith("go_gc_gogc_percent "))
+    assert float(percent.split()[1]) == int(commands.kube_apiserver_env(os.environ)["GOGC"])
 
 
 def metric_value(state: local.LabState, component: str, metric: str) -> float:

@@ -37,6 +37,12 @@ def test_the_api_server_authorizes_with_rbac_and_the_labs_keys(tmp_path: Path) -
     assert flag(argv, "--bind-address") == "127.0.0.1"
 
 
+def test_the_api_servers_gc_pacing_is_the_labs_unless_the_user_set_one() -> None:
+    lab = commands.kube_apiserver_env({})["GOGC"]
+    assert int(lab) > 100  # fewer cycles than Go's default: the point of setting it
+    assert commands.kube_apiserver_env({"GOGC": "150", "PATH": "/bin"}) == {"GOGC": "150"}
+
+
 def test_etcd_is_one_member_that_listens_on_loopback_only(tmp_path: Path) -> None:
     argv = commands.etcd(
         Path("/bin/etcd"), "etcd-records", tmp_path, "http://127.0.0.1:1", "http://127.0.0.1:2"

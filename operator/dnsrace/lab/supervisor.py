@@ -138,6 +138,7 @@ class Supervisor:
                 self.state.ports["apiserver"],
                 self.pki,
             ),
+            env=commands.kube_apiserver_env(os.environ),
             ready=lambda: (
                 processes.http_ok(self.url("apiserver", "https") + "/readyz", self.admin_tls, b"ok")
                 and self.admission_ready()
