@@ -31,9 +31,9 @@ def main() -> int:
         t0 = time.monotonic()
         state = local.up(Path(tmp) / "lab")
         print(f"lab: dnsrace up (binaries built)     {time.monotonic() - t0:7.1f} s", flush=True)
-        api = measure.admin_api(state)
-        before = measure.go_runtime(api)
         try:
+            api = measure.admin_api(state)
+            before = measure.go_runtime(api)
             if "freerun" in only:
                 for line in freerun.run(state):
                     print(line, flush=True)
