@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import pytest
 import yaml
 from kubernetes import client, watch
 
+from dnsrace.core.plans import generation_of
 from dnsrace.core.times import timestamp_of
 from dnsrace.lab import local
 from tests.conftest import Kubectl, wait_for
@@ -205,14 +205,15 @@ def test_a_guarded_cas_refuses_a_write_that_landed_after_its_read(
     it; the CAS is refused (a CASConflict event on the regional endpoint, by a) and the oracle
     finds no endpoint going back at any revision."""
     regional = "dynamodb.us-east-1.amazonaws.com"
-    since = time.time()
     name = apply_and_wait(kubectl, SCENARIOS / "cas-live.yaml")
-    assert_held_with_the_guard_engaged(status_of(crd, name), min_changes=1)
+    st = status_of(crd, name)
+    assert_held_with_the_guard_engaged(st, min_changes=1)
     events = client.CoreV1Api(api).list_namespaced_event(NS, field_selector="reason=CASConflict")
+    # this run's: on a plan of this run (generations are never reused), not an earlier test's
     refused = [
         e.message
         for e in events.items
-        if (e.last_timestamp or e.event_time or e.first_timestamp).timestamp() >= since - 1
+        if generation_of(e.involved_object.name) > int(st["baseGeneration"])
     ]
     assert any(regional in m and "enactor a" in m for m in refused), refused
 
