@@ -20,6 +20,7 @@ from dnsrace.check.explorer import (
     World,
     endpoints_in,
     violations_between,
+    without_cycle_collection,
 )
 from dnsrace.core.plans import DEFAULT_ENDPOINTS
 from dnsrace.core.protocol import EnactorState, Variant, local_step, move
@@ -140,8 +141,9 @@ def reference(config: Config) -> tuple[Seen, set[str]]:
                 new_log = tuple((kind, p.generation) for kind, p in plans.log)
                 nexts.append((created, new_log, kv.freeze(), tuple(moved)))
         for nxt in nexts:
-            if nxt not in visited:
-                visited.add(nxt)
+            seen = len(visited)
+            visited.add(nxt)  # hashed once: a raw state's hash walks every object in it
+            if len(visited) > seen:
                 queue.append(nxt)
     return found, broken
 
@@ -193,8 +195,11 @@ def explored(config: Config) -> tuple[Seen, set[str]]:
     ],
 )
 def test_the_reduced_search_reaches_what_a_plain_search_reaches(config: Config) -> None:
-    plain, plain_broken = reference(config)
-    reduced, reduced_broken = explored(config)
+    # both searches make only acyclic objects: the cyclic collector's passes over the states
+    # seen would be a sixth to a quarter of the reference search's CPU
+    with without_cycle_collection():
+        plain, plain_broken = reference(config)
+        reduced, reduced_broken = explored(config)
     assert reduced == plain
     assert reduced_broken == plain_broken
     assert len(plain) > 400  # not a vacuous comparison

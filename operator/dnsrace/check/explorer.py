@@ -607,12 +607,12 @@ def explore(
     violation. `now` is taken only to report the time spent. `stop_at_first` ends the search
     after the state whose successors first violate an invariant; `max_seconds` (0: none) cuts
     it short, incomplete."""
-    with _without_cycle_collection():
+    with without_cycle_collection():
         return _search(config, now, stop_at_first, max_seconds)
 
 
 @contextlib.contextmanager
-def _without_cycle_collection() -> Iterator[None]:
+def without_cycle_collection() -> Iterator[None]:
     """Python's cyclic garbage collector off for the search: the search makes millions of
     tuples and dictionaries and no cycles (reference counting frees all it drops), but each of
     the collector's passes walks the containers it tracks, the states seen among them: a fifth
@@ -628,18 +628,24 @@ def _without_cycle_collection() -> Iterator[None]:
 
 
 def _search(config: Config, now: float | None, stop_at_first: bool, max_seconds: float) -> Result:
+    """The breadth-first search. It keeps the states seen and each level's states in the order
+    they were found, not a parent per state: a trace is found again afterwards, by `_path_to`,
+    for the few states that broke an invariant (3x5x2 guarded: 13.9 and 14.0 CPU s with a
+    parent per state, 12.3 and 11.8 without)."""
     clock = time.perf_counter
     start = clock() if now is None else now
     world = World(config)
     result = Result(config)
     init = world.initial()
-    parent: dict[State, tuple[State, Label] | None] = {init: None}
-    found: dict[str, tuple[State, State, Label, str]] = {}
-    level, expanded, transitions = [init], 0, 0
+    seen: set[State] = {init}
+    levels: list[list[State]] = [[init]]
+    found: dict[str, tuple[int, State, Label, str]] = {}  # invariant: depth, state, label, detail
+    expanded, transitions = 0, 0
     successors, violations, max_states = world.successors, world.violations, config.max_states
-    while level:
+    while levels[-1]:
+        depth = len(levels) - 1
         following: list[State] = []
-        for state in level:
+        for state in levels[-1]:
             expanded += 1
             if max_seconds and expanded % 1000 == 0 and clock() - start > max_seconds:
                 result.complete = False
@@ -649,15 +655,15 @@ def _search(config: Config, now: float | None, stop_at_first: bool, max_seconds:
                 if changed:
                     for inv, detail in violations(state, nxt):
                         if inv not in found:
-                            found[inv] = (state, nxt, label, detail)
+                            found[inv] = (depth, state, label, detail)
                             if result.first_violation_seconds is None:
                                 result.first_violation_seconds = clock() - start
-                if nxt in parent:
+                if nxt in seen:
                     continue
-                if len(parent) >= max_states:
+                if len(seen) >= max_states:
                     result.complete = False
                     continue
-                parent[nxt] = (state, label)
+                seen.add(nxt)
                 following.append(nxt)
             if stop_at_first and found:
                 result.complete = False
@@ -666,12 +672,12 @@ def _search(config: Config, now: float | None, stop_at_first: bool, max_seconds:
             break
         if following:
             result.depth += 1
-        level = following
+        levels.append(following)
     result.transitions = transitions
-    result.states = len(parent)
+    result.states = len(seen)
     for inv in sorted(found):
-        before, _, label, detail = found[inv]
-        labels = [*_path_to(parent, before), (before, label)]
+        depth, before, label, detail = found[inv]
+        labels = [*_path_to(world, levels, depth, before), (before, label)]
         trace = replay(config, labels, world)
         result.violations.append(Violation(inv, INVARIANTS[inv], detail, trace))
     result.seconds = clock() - start
@@ -679,14 +685,18 @@ def _search(config: Config, now: float | None, stop_at_first: bool, max_seconds:
 
 
 def _path_to(
-    parent: dict[State, tuple[State, Label] | None], state: State
+    world: World, levels: list[list[State]], depth: int, state: State
 ) -> list[tuple[State, Label]]:
+    """The path by which the search first reached `state` (found at level `depth`): going back
+    a level at a time, the first state of the level before, in the order they were expanded,
+    with `state` among its successors, and its first label to it. That is the state and label
+    that added it, so the trace is the one a parent per state would give, a shortest one."""
     path: list[tuple[State, Label]] = []
-    node = parent[state]
-    while node is not None:
-        prev, label = node
-        path.append((prev, label))
-        node = parent[prev]
+    for level in reversed(levels[:depth]):
+        path.append(
+            next((p, label) for p in level for label, nxt, _ in world.successors(p) if nxt == state)
+        )
+        state = path[-1][0]
     return path[::-1]
 
 
