@@ -18,7 +18,7 @@ import pytest
 from dnsrace.lab import processes
 
 MODULE = """
-import json, os, sys, threading, time
+import gc, json, os, sys, threading, time
 
 def late() -> None:
     time.sleep(0.3)
@@ -28,6 +28,7 @@ def late() -> None:
 if __name__ == "__main__":
     from kubernetes.config import kube_config
     import kubernetes.config
+    import kopf
     print(json.dumps({
         "name": __name__,
         "argv0": sys.argv[0],
@@ -37,6 +38,7 @@ if __name__ == "__main__":
                        kubernetes.config.KUBE_CONFIG_DEFAULT_LOCATION],
         "fds": sorted(int(f) for f in os.listdir("/proc/self/fd")),
         "stdin": sys.stdin.read(),
+        "kopf walked by the collector": any(o is kopf.on.create for o in gc.get_objects()),
     }))
     print("on stderr", file=sys.stderr)
     threading.Thread(target=late).start()  # not a daemon: the exit waits for it
@@ -91,6 +93,8 @@ def test_a_forked_module_runs_as_python_dash_m_would(tmp_path: Path, unbuffered:
     assert seen["kubeconfig"] == ["/its/own/kubeconfig"] * 2  # not the supervisor's
     assert seen["fds"] == [0, 1, 2, 3]  # 3 is the listing's own: fds 3 to 7 were not inherited
     assert seen["stdin"] == ""
+    # the preloaded libraries were frozen: a full collection in the child does not walk them
+    assert seen["kopf walked by the collector"] is False
 
 
 def test_a_forked_child_stops_on_sigterm_and_dies_with_its_parent(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import importlib
 import io
 import os
@@ -47,9 +48,15 @@ PRELOADED = ("kopf", "kubernetes.client", "kubernetes.config", "kubernetes.watch
 
 
 def preload() -> None:
-    """Import the operators' libraries into this process, so that forked children share them."""
+    """Import the operators' libraries into this process, so that forked children share them,
+    and move every object there is now out of reach of Python's cyclic collector
+    (`gc.freeze`): they live as long as the process, yet each full collection in an operator
+    walked all of them again. Three race scenarios on a fresh lab: the collector's time in an
+    enactor 0.08 to 0.10 s of its 0.5 to 0.9 CPU s, in the scenario controller 0.11 of 3.1 s;
+    with the freeze 0.004 to 0.006 s and 0.010 s (measured with `gc.callbacks`)."""
     for module in PRELOADED:
         importlib.import_module(module)
+    gc.freeze()
 
 
 class Forked:
