@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
 import subprocess
@@ -20,6 +21,13 @@ from dnsrace.scenarios.control import LabControl, wait_for
 from dnsrace.stores.records import EtcdRecordStore
 
 pytest_plugins = ("tests.schedule",)  # longest tests first (tests/schedule.py)
+
+
+def pytest_collection_finish() -> None:
+    """What is imported and collected by now lives for the whole session: out of the cyclic
+    collector's reach (`gc.freeze`), so a full collection in a worker no longer walks the
+    Kubernetes client, kopf and every collected test again."""
+    gc.freeze()
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ dependents reach DynamoDB only through the regional endpoint's name."""
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 
 from moto.server import main as moto_main
@@ -15,6 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--address", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
+    gc.freeze()  # what is imported lives as long as the store: no collection walks it again
     moto_main(["-H", args.address, "-p", str(args.port)])
     return 0
 
