@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import json
 import sys
 import threading
@@ -114,7 +113,6 @@ def main(argv: list[str] | None = None) -> int:
         ),
         flush=True,
     )
-    gc.freeze()  # what is imported lives as long as the service: no collection walks it again
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever(poll_interval=1.0)  # nothing calls shutdown(): a signal ends it
     return 0

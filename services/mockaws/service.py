@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import json
 import os
 import re
@@ -245,7 +244,6 @@ def serve(service: MockService, argv: list[str] | None = None) -> int:
     print(
         json.dumps({"event": "listening", "service": service.name, "port": args.port}), flush=True
     )
-    gc.freeze()  # what is imported lives as long as the service: no collection walks it again
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever(poll_interval=1.0)  # nothing calls shutdown(): a signal ends it
     stop.set()
