@@ -57,7 +57,8 @@ def run_operator(component: str) -> None:
     kopf.configure(log_format=kopf.LogFormat.JSON)
     # Everything imported lives as long as the operator: out of the cyclic collector's reach,
     # so its full collections stop walking kopf's and the Kubernetes client's objects again
-    # (an operator executed rather than forked, as in a pod, spent up to half its CPU there)
+    # (executed rather than forked, as in a pod, the kind-path tests' enactors spent 2.8 of
+    # their 4.7 CPU s in collections over one make test; 0.4 s with the freeze)
     gc.freeze()
     kopf.run(
         # kopf's Identity is a NewType of str it does not export
