@@ -53,24 +53,54 @@ class _Conflict(Exception):
 
 class ConfigMapLog:
     """The writer of one log. It keeps the newest chunk as it last wrote it, so an append is
-    one write; it reads the chunks again only at its first append or after a conflict (a
-    restarted controller carries on where the log ends)."""
+    one write; it reads the chunks again only at its first append, after a conflict (a
+    restarted controller carries on where the log ends) or after a write whose outcome it did
+    not learn.
+
+    Such a write (the connection lost, the API server restarting) may have landed, and the
+    caller, told the append failed, offers the same lines again with any newer ones after
+    them. So the writer keeps that write's text (`attempt`), and if the log, read again, ends
+    with it, it was written: those lines (`landed`) are not written a second time."""
 
     def __init__(self, api: client.ApiClient, ns: str, name: str) -> None:
         self.core = client.CoreV1Api(api)
         self.ns, self.name = ns, name
         self.newest: client.V1ConfigMap | None = None
         self.known = False
+        self.landed = ""  # lines written by appends that failed after all: offered again
+        self.attempt = ""  # the text of the write in flight, or of one whose outcome is unknown
 
     def append(self, lines: list[str]) -> None:
-        text = "".join(line + "\n" for line in lines)
+        offered = "".join(line + "\n" for line in lines)
+        if not offered.startswith(self.landed):
+            self.landed = self.attempt = ""  # not the lines it offered before
+        try:
+            self._append(offered[len(self.landed) :])
+        except Exception:
+            self.known = False
+            raise
+        self.landed = self.attempt = ""
+
+    def _append(self, text: str) -> None:
         for _ in range(ATTEMPTS):
             try:
                 if not self.known:
                     chunks = _chunks(self.core, self.ns, self.name)
                     self.newest, self.known = (chunks[-1] if chunks else None), True
+                    if (
+                        self.attempt
+                        and text.startswith(self.attempt)
+                        and self.newest is not None
+                        and _text(self.newest).endswith(self.attempt)
+                    ):
+                        self.landed += self.attempt
+                        text = text[len(self.attempt) :]
+                    self.attempt = ""
+                if not text:
+                    return
                 cm = self.newest
                 held = "" if cm is None else _text(cm)
+                self.attempt = text
                 if cm is None or (held and len(held) + len(text) > CHUNK):
                     self.newest = self._start(0 if cm is None else _seq(cm) + 1, text)
                 else:
@@ -80,7 +110,7 @@ class ConfigMapLog:
                     )
                 return
             except _Conflict:
-                self.known = False
+                self.known, self.attempt = False, ""  # refused: it did not land
 
     def _start(self, seq: int, text: str) -> client.V1ConfigMap:
         """Chunk `seq` in its slot: created, or replacing the older chunk the slot held."""
