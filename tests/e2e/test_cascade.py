@@ -15,7 +15,8 @@ from kubernetes import client
 
 from dnsrace.cli.report import write_report
 from dnsrace.lab import local
-from tests.conftest import Kubectl, wait_for
+from dnsrace.scenarios.control import wait_for
+from tests.conftest import Kubectl
 from tests.e2e.test_scenarios import NS, SCENARIOS, apply_and_wait, condition, status_of
 
 pytestmark = pytest.mark.integration

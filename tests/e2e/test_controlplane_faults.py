@@ -15,8 +15,9 @@ import yaml
 from kubernetes import client
 
 from dnsrace.lab import local
+from dnsrace.scenarios.control import wait_for
 from dnsrace.stores.records import EtcdRecordStore
-from tests.conftest import Kubectl, wait_for
+from tests.conftest import Kubectl
 from tests.e2e.test_scenarios import NS, condition, status_of
 
 pytestmark = pytest.mark.integration

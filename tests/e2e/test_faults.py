@@ -11,8 +11,7 @@ import pytest
 
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGIONAL_ENDPOINT
 from dnsrace.lab import local
-from dnsrace.scenarios.control import LabControl
-from tests.conftest import wait_for
+from dnsrace.scenarios.control import LabControl, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -15,10 +15,9 @@ from kubernetes import client
 from dnsrace.cli.run import run_scenario_file
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGIONAL_ENDPOINT
 from dnsrace.lab import local
-from dnsrace.scenarios.control import LabControl
+from dnsrace.scenarios.control import LabControl, wait_for
 from dnsrace.scenarios.probe import resolve
 from dnsrace.scenarios.repair import repair
-from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 FILE = Path(__file__).resolve().parents[2] / "scenarios" / "race-unguarded.yaml"

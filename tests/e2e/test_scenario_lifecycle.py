@@ -15,7 +15,8 @@ from kubernetes import client
 
 from dnsrace.core.times import timestamp_of
 from dnsrace.lab import local, objects
-from tests.conftest import Kubectl, dnsrace, wait_for
+from dnsrace.scenarios.control import wait_for
+from tests.conftest import Kubectl, dnsrace
 from tests.e2e.test_scenarios import NS, condition, status_of
 
 pytestmark = pytest.mark.integration
@@ -76,10 +77,11 @@ def test_a_failed_run_leaves_the_lab_converging(
     kubectl("wait", "-n", NS, "--for=condition=Failed", "scenario/fails", "--timeout=60s")
     kubectl("wait", "-n", NS, "--for=condition=LabRestored", "scenario/fails", "--timeout=30s")
     assert standing(crd)
+
     # and it converges: the planner makes plans again and every enactor applies the newest
-    newest = lambda: max(  # noqa: E731
-        (int(p["spec"]["generation"]) for p in _plans(crd)), default=0
-    )
+    def newest() -> int:
+        return max((int(p["spec"]["generation"]) for p in _plans(crd)), default=0)
+
     first = newest()
     wait_for(lambda: newest() > first, 30, "a new plan from the restored planner")
 
@@ -152,7 +154,7 @@ def test_deleting_a_running_scenario_stops_it_and_restores_the_lab(
 def test_two_scenarios_created_at_once_run_one_at_a_time(
     lab_quiet: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
 ) -> None:
-    short = [{"planner": {"run": True}}, {"waitFor": {"generation": 2}}]
+    short: list[dict[str, Any]] = [{"planner": {"run": True}}, {"waitFor": {"generation": 2}}]
     apply(kubectl, scenario("twin-1", short), scenario("twin-2", short))
     both_running = 0
     deadline = time.monotonic() + 120

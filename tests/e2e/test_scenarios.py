@@ -18,7 +18,8 @@ from kubernetes import client, watch
 from dnsrace.core.plans import generation_of
 from dnsrace.core.times import timestamp_of
 from dnsrace.lab import local
-from tests.conftest import Kubectl, wait_for
+from dnsrace.scenarios.control import wait_for
+from tests.conftest import Kubectl
 
 pytestmark = pytest.mark.integration
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"

@@ -27,11 +27,11 @@ from dnsrace.core.names import NAMESPACE
 from dnsrace.core.plans import newest
 from dnsrace.core.records import EndpointRecord, Target
 from dnsrace.lab import identities, local, objects, permissions, processes, versions
-from dnsrace.lab.supervisor import MOCK_SERVICES
 from dnsrace.scenarios.control import wait_for
 from dnsrace.scenarios.probe import resolve
 from dnsrace.stores.plans import KubePlanStore
 from dnsrace.stores.records import EtcdRecordStore
+from mockaws.settings import SERVICES as MOCK_SERVICES
 from tests.conftest import Kubectl
 
 pytestmark = pytest.mark.integration

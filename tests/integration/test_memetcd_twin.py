@@ -13,7 +13,7 @@ import pytest
 from dnsrace.core.records import RETIRED_ROOT, EndpointRecord, Observed, Target
 from dnsrace.core.requests import ClearKeys, WriteEndpoint, WriteResult
 from dnsrace.lab import local
-from dnsrace.stores.etcd import Delete, EtcdClient, EtcdError, Put
+from dnsrace.stores.etcd import Delete, EtcdClient, EtcdError, Op, Put
 from dnsrace.stores.memetcd import MemoryEtcd
 from dnsrace.stores.records import KV, RecordStore
 
@@ -55,7 +55,11 @@ def script(kv: KV, tag: str) -> list[Any]:
     keys = tuple(k for k, _, _ in store.read(name).keys)
     out.append(store.execute(ClearKeys(name, keys, (p1,))))
     out.append(store.read(name))
-    for ops in ([Put(b"/twin/" + tag.encode(), b"1"), Delete(b"/twin/" + tag.encode())],):
+    put_and_delete: list[Op] = [
+        Put(b"/twin/" + tag.encode(), b"1"),
+        Delete(b"/twin/" + tag.encode()),
+    ]
+    for ops in (put_and_delete,):
         try:
             kv.txn([], ops)
             out.append("accepted")

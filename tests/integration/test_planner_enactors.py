@@ -8,6 +8,7 @@ import os
 import threading
 import time
 import urllib.request
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,12 @@ from kubernetes import client
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, Plan, newest
 from dnsrace.core.records import Target
 from dnsrace.lab import commands, local, objects
-from dnsrace.scenarios.control import LabControl
+from dnsrace.scenarios.control import LabControl, wait_for
 from dnsrace.scenarios.probe import resolve
 from dnsrace.stores.allocation import create_next_plan
 from dnsrace.stores.plans import KubePlanStore
 from dnsrace.stores.records import EtcdRecordStore
-from tests.conftest import set_health, wait_for
+from tests.conftest import set_health
 
 pytestmark = pytest.mark.integration
 NS = "dnsrace"
@@ -265,11 +266,13 @@ def test_operators_expose_prometheus_metrics(
     before = {name: metric_value(lab_defaults, name, metric) for name, metric in counters}
     base = newest_plan(api).generation
     wait_for(lambda: newest_plan(api).generation > base + 1, 30, "two more plans")
+
+    def grew(name: str, metric: str) -> bool:
+        return metric_value(lab_defaults, name, metric) > before[name]
+
     for name, metric in counters:
         wait_for(
-            lambda name=name, metric=metric: (
-                metric_value(lab_defaults, name, metric) > before[name]
-            ),
+            partial(grew, name, metric),
             15,
             f"{metric} on {name} to grow past {before[name]:g}",
         )

@@ -5,7 +5,7 @@ followed; an unreachable store is said (None), never answered from an empty copy
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -47,7 +47,7 @@ def test_the_copy_reads_what_a_snapshot_reads_after_every_kind_of_write(
     lb1, lb2, lb3 = Target("127.0.0.11"), Target("127.0.0.12"), Target("127.0.0.13")
     view = RecordView(store).start()
     try:
-        writes = [
+        writes: list[Callable[[], object]] = [
             lambda: store.write(EndpointRecord(regional, 1, plan_1, "a", (lb1, lb2)), None),
             lambda: store.write(EndpointRecord(fips, 1, plan_1, "a", (lb1,)), 0),
             # a newer plan replaces one key and adds another (deletes and puts in one txn)

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 import yaml
 
-from dnsrace.core.names import NAMESPACE
+from dnsrace.core.names import API_VERSION, NAMESPACE
 from dnsrace.lab import objects, permissions, versions
 from dnsrace.lab.local import DNS_ZONES
-from dnsrace.lab.supervisor import MOCK_SERVICES
+from mockaws.settings import SERVICES as MOCK_SERVICES
 
 ROOT = versions.REPO_ROOT
 PY_IMAGE = "dnsrace:dev"
@@ -163,7 +163,7 @@ def test_standing_objects_equal_the_local_labs_with_kind_addresses(
         objects.planner(),
         *objects.enactors(),
     ]
-    lab = [d for d in rendered if d["apiVersion"] == objects.API_VERSION]
+    lab = [d for d in rendered if d["apiVersion"] == API_VERSION]
     for d in lab:
         assert d["metadata"].pop("namespace") == NAMESPACE
         d["metadata"].pop("labels")

@@ -43,7 +43,7 @@ def response(
     query = dns.message.make_query(NAME, "A")
     query.id = ident
     reply = dns.message.make_response(query)
-    reply.set_rcode(rcode)
+    reply.set_rcode(dns.rcode.Rcode(rcode))
     reply.answer.extend(rrsets)
     return reply.to_wire()  # dnspython compresses the owner names into pointers
 
