@@ -41,7 +41,9 @@ def run_once(
                 break
             raise
         time.sleep(0.2)
-    crd.create_namespaced_custom_object(kube.GROUP, kube.VERSION, NS, "scenarios", doc)
+    crd.create_namespaced_custom_object(
+        kube.GROUP, kube.VERSION, NS, "scenarios", doc, field_validation=kube.STRICT
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         obj: Any = crd.get_namespaced_custom_object(kube.GROUP, kube.VERSION, NS, "scenarios", name)

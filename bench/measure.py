@@ -23,6 +23,7 @@ from dnsrace.core.plans import Plan
 from dnsrace.core.records import META_ROOT, decode_meta
 from dnsrace.lab import identities, local, processes
 from dnsrace.scenarios.control import LabControl
+from dnsrace.stores import kube
 from dnsrace.stores.etcd import EtcdClient, EtcdError
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -195,7 +196,9 @@ class ExtraEnactors:
                     "walkStart": self.starts[name],
                 },
             }
-            crd.create_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "enactors", body)
+            crd.create_namespaced_custom_object(
+                GROUP, VERSION, NAMESPACE, "enactors", body, field_validation=kube.STRICT
+            )
             metrics, live = processes.free_port(), processes.free_port()
             env = {
                 **os.environ,

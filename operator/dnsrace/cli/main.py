@@ -173,7 +173,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     api = _api(_running(_state_dir(args)))
     try:
-        return run_scenario_file(api, NAMESPACE, Path(args.file), args.json)
+        return run_scenario_file(api, NAMESPACE, Path(args.file), args.json, dry_run=args.dry_run)
     except RunError as exc:
         raise local.LabError(str(exc)) from exc
 
@@ -302,9 +302,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=number(int, 0), default=0, help="first seed for --random")
     p.set_defaults(func=cmd_check)
-    p = sub.add_parser("run", help="apply a Scenario, show its progress, print the verdict")
-    p.add_argument("file")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser(
+        "run",
+        help="check a Scenario, apply it, show its progress, print the verdict",
+        description="Check the Scenario in FILE (the API server's strict dry run, then the "
+        "scenario controller's checks: one line per problem, exit 1, nothing applied), apply "
+        "it, follow it and print its verdict: exit 0 when its expectations hold, 1 otherwise.",
+    )
+    p.add_argument("file", help="a Scenario's YAML (kind: Scenario)")
+    p.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check only: print each problem, or that it would run as written; apply nothing",
+    )
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("report", help="write reports/NAME/index.html and plots for a scenario")
     p.add_argument("name")

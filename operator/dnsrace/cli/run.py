@@ -1,5 +1,8 @@
-"""`dnsrace run FILE [--json]`: apply a Scenario, show its progress live, print the verdict, and
-exit 0 when its expectations hold, 1 when they do not (or it failed)."""
+"""`dnsrace run FILE [--json] [--dry-run]`: check a Scenario (the API server's strict, dry-run
+validation, then the scenario controller's own checks), apply it, show its progress live, print
+the verdict, and exit 0 when its expectations hold, 1 when they do not (or it failed). A
+Scenario with a problem is never applied: each problem is one line, and the exit is 1.
+`--dry-run` checks only."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from kubernetes.client.exceptions import ApiException
 
 from dnsrace.core.names import Plural
 from dnsrace.core.plans import ENDPOINT_LABELS
+from dnsrace.scenarios.engine import ScenarioInvalid, prepare
 from dnsrace.stores import kube
 
 PLURAL = Plural.SCENARIOS
@@ -46,6 +50,71 @@ def api_message(exc: ApiException) -> str:
         return str(exc.reason)
 
 
+def refusal_lines(exc: ApiException) -> list[str]:
+    """An API server's refusal as one line per problem: each cause of a 422 (field and what is
+    wrong), each unknown field of a strict decoding error."""
+    try:
+        body = json.loads(exc.body or "{}")
+    except ValueError:
+        return [str(exc.reason)]
+    causes = (body.get("details") or {}).get("causes") or []
+    lines = [
+        f"{c['field']}: {c.get('message', '')}" if c.get("field") else str(c.get("message", ""))
+        for c in causes
+    ]
+    message = str(body.get("message", exc.reason))
+    if not lines and "strict decoding error: " in message:
+        found = message.split("strict decoding error: ", 1)[1]
+        lines = [
+            f"{part.strip()} (misspelt? kubectl explain scenario.spec names every field)"
+            for part in found.split(", ")
+        ]
+    return lines or [message]
+
+
+def problems(api: client.ApiClient, ns: str, doc: dict[str, Any]) -> list[str]:
+    """What stops this Scenario from running as written, one line each; empty when nothing
+    does. First the API server (a dry-run create with strict field validation: the schema,
+    its CEL rules, unknown fields), then, on the object as the API server would store it
+    (defaults filled in), the scenario controller's own checks."""
+    crd = client.CustomObjectsApi(api)
+    body = json.loads(json.dumps(doc))
+    try:
+        stored: Any = crd.create_namespaced_custom_object(
+            kube.GROUP,
+            kube.VERSION,
+            ns,
+            PLURAL,
+            body,
+            dry_run="All",
+            field_validation=kube.STRICT,
+        )
+    except ApiException as exc:
+        if exc.status != 409:
+            return refusal_lines(exc)
+        # one of that name exists (a run would replace it): check the same spec under a
+        # name of the server's choosing
+        meta = {k: v for k, v in body["metadata"].items() if k != "name"}
+        body["metadata"] = {**meta, "generateName": f"{str(doc['metadata']['name'])[:190]}-"}
+        try:
+            stored = crd.create_namespaced_custom_object(
+                kube.GROUP,
+                kube.VERSION,
+                ns,
+                PLURAL,
+                body,
+                dry_run="All",
+                field_validation=kube.STRICT,
+            )
+        except ApiException as again:
+            return refusal_lines(again)
+    try:
+        prepare(stored["spec"])
+    except ScenarioInvalid as exc:
+        return [str(exc)]
+    return []
+
+
 def apply(api: client.ApiClient, ns: str, doc: dict[str, Any]) -> str:
     """Create the Scenario, deleting a finished one of the same name first (spec is immutable);
     refuse, changing nothing, when one of that name is running, waiting or about to start."""
@@ -70,7 +139,9 @@ def apply(api: client.ApiClient, ns: str, doc: dict[str, Any]) -> str:
         if exc.status != 404:
             raise RunError(f"cannot replace scenario {name}: {api_message(exc)}") from exc
     try:
-        crd.create_namespaced_custom_object(kube.GROUP, kube.VERSION, ns, PLURAL, doc)
+        crd.create_namespaced_custom_object(
+            kube.GROUP, kube.VERSION, ns, PLURAL, doc, field_validation=kube.STRICT
+        )
     except ApiException as exc:
         raise RunError(f"scenario {name} refused: {api_message(exc)}") from exc
     return str(name)
@@ -95,9 +166,22 @@ def progress_line(obj: dict[str, Any], started: float) -> str:
 
 
 def run_scenario_file(
-    api: client.ApiClient, ns: str, path: Path, as_json: bool, timeout: float = 900
+    api: client.ApiClient,
+    ns: str,
+    path: Path,
+    as_json: bool,
+    timeout: float = 900,
+    dry_run: bool = False,
 ) -> int:
     doc = load(path)
+    found = problems(api, ns, doc)
+    for line in found:
+        print(f"{path}: {line}", file=sys.stderr)
+    if found:
+        return 1
+    if dry_run:
+        print(f"{path}: scenario {doc['metadata']['name']} would run as written")
+        return 0
     name = apply(api, ns, doc)
     crd = client.CustomObjectsApi(api)
     started = time.monotonic()

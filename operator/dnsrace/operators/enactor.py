@@ -136,6 +136,12 @@ class ProtocolLoop:
         self.records: EtcdRecordStore = memo.records
         self.execute = executor(self.records, self.plans)
         self.fired_crashes = set(status.get("firedCrashes", []) or [])
+        # the faults' firings in the run this spec belongs to (spec.run), by fault; a process
+        # restarted after a crash fault takes them up again from its status
+        self.faults_run = str(status.get("faultsRun", "") or "")
+        self.fired: dict[str, dict[str, Any]] = {
+            str(f["fault"]): dict(f) for f in status.get("faultsFired", []) or []
+        }
         self.state = EnactorState(last_applied=int(status.get("lastAppliedGeneration", 0) or 0))
         self.conflicts = int(status.get("casConflicts", 0) or 0)
         self.steps_taken = int(status.get("stepsTaken", 0) or 0)
@@ -167,10 +173,12 @@ class ProtocolLoop:
     # loop ----------------------------------------------------------------------------------
     def run(self, stopped: kopf.DaemonStopped) -> None:
         just_picked = False
+        self.note_restart()
         self.report()
         while not stopped:
             self.memo.spec_changed.clear()  # before reading the spec: a change after wakes
             self.forget_cleared_crashes()
+            self.follow_run()
             gate = self.spec.get("stepGate")
             if not self.may_step(gate, stopped):
                 continue
@@ -244,9 +252,64 @@ class ProtocolLoop:
         """The newest generation in this enactor's plan cache (what its next pick would see)."""
         return max((p.generation for p in self.plans.list()), default=0)
 
+    def follow_run(self) -> None:
+        """A new scenario run (spec.run changed, at its reset): its fault tallies start empty."""
+        run = str(self.spec.get("run", "") or "")
+        if run != self.faults_run:
+            self.faults_run, self.fired = run, {}
+            self.report(faultsRun=run, faultsFired=[])
+
+    def note_restart(self) -> None:
+        """A process that starts after its crash fault fired says so (an Event on its Enactor,
+        counted in the fault's tally): the verdict and timeline show crash and restart."""
+        for tally in self.fired.values():
+            if tally.get("crashed", 0) > tally.get("restarted", 0):
+                tally["restarted"] = tally["crashed"]
+                self.event(
+                    "Normal", "Restarted", f"enactor {self.name} restarted after {tally['fault']}"
+                )
+                self.report(faultsFired=self.tallies())
+
+    def tallies(self) -> list[dict[str, Any]]:
+        return [dict(t) for _, t in sorted(self.fired.items())]
+
+    def count(self, fault: Fault) -> dict[str, Any]:
+        """Count one firing of `fault` (saved in status before it acts, so a crash keeps it);
+        the fault's tally."""
+        what = fault.describe()
+        now = now_iso()
+        plan = self.state.plan
+        where = f"g{plan.generation}" if plan else "no plan"
+        if plan is not None and fault.at in ("before-write", "write"):
+            where += f" {self.state.endpoint}"
+        tally = self.fired.setdefault(what, {"fault": what, "count": 0, "first": now})
+        tally.update(count=tally["count"] + 1, last=now, where=where)
+        if fault.crash:
+            tally["crashed"] = tally.get("crashed", 0) + 1
+        self.report(faultsRun=self.faults_run, faultsFired=self.tallies())
+        return tally
+
+    def event(self, type_: str, reason: str, message: str) -> None:
+        ref: Any = {
+            "apiVersion": "dnsrace.io/v1alpha1",
+            "kind": "Enactor",
+            "metadata": {"name": self.name, "namespace": self.ns},
+        }
+        kopf.event(ref, type=type_, reason=reason, message=message)
+
     def apply(self, fault: Fault, stopped: kopf.DaemonStopped) -> None:
         where = fault.key
-        if fault.crash and where not in self.fired_crashes:
+        if fault.crash and where in self.fired_crashes:
+            return  # a crash fires once while it stays set: the restarted enactor walks on
+        tally = self.count(fault)
+        if fault.crash or fault.pause or tally["count"] == 1:
+            # every crash and pause, a delay's first firing (its tally counts the rest)
+            self.event(
+                "Warning" if fault.crash else "Normal",
+                "FaultFired",
+                f"enactor {self.name}: {fault.describe()} ({tally['where']})",
+            )
+        if fault.crash:
             self.fired_crashes.add(where)
             self.report(message=f"crash fault at {where}")
             telemetry.emit("crash-fault", enactor=self.name, at=where)

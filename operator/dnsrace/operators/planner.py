@@ -18,8 +18,10 @@ import kopf
 import prometheus_client as prom
 from kubernetes import client
 
+from dnsrace.core.cadence import PlannerClock
 from dnsrace.core.names import GROUP, VERSION, Plural
-from dnsrace.core.plans import PoolMember, newest, targets_from_pool
+from dnsrace.core.plans import Plan, PoolMember, newest, targets_from_pool
+from dnsrace.core.records import Target
 from dnsrace.core.times import now_iso
 from dnsrace.operators import telemetry
 from dnsrace.stores import kube
@@ -78,7 +80,9 @@ def planner_loop(
     latest = newest(KubePlanStore(api, ns).list())
     last_targets = latest.targets if latest else None
     last_endpoints = latest.endpoints if latest else None
-    last_plan_at = time.monotonic()
+    clock = PlannerClock()
+    targets: tuple[Target, ...] = ()
+    changed = False
     reported_healthy: int | None = None
     reported_phase = ""
     while not stopped:
@@ -89,33 +93,17 @@ def planner_loop(
             reported_phase = phase
         if phase == "Paused":
             # no plan and no health check (the LoadBalancers keep their last status): a paused
-            # planner does no work; unpaused, it checks at once and plans on what it finds
+            # planner does no work; unpaused, it checks at once and plans at once
+            clock = PlannerClock(next_plan=0.0)
             stopped.wait(interval)
             continue
-        members, changed = [], False
-        for lb, lb_spec in sorted(dict(memo.pool).items()):
-            ok, detail = check_health(lb_spec)
-            if health.get(lb) != ok:
-                changed = True
-                health[lb] = ok
-                kube.patch_status(
-                    api,
-                    "loadbalancers",
-                    ns,
-                    lb,
-                    {"healthy": ok, "lastCheckTime": now_iso(), "message": detail},
-                )
-                telemetry.emit("health", load_balancer=lb, healthy=ok, detail=detail)
-            members.append(
-                PoolMember(lb, str(lb_spec["address"]), int(lb_spec.get("weight", 100)), ok)
-            )
-        for gone in set(health) - set(memo.pool):
-            del health[gone]
-            changed = True
-        targets = targets_from_pool(members)
-        HEALTHY.set(len(targets))
+        if clock.health_due(time.monotonic()):
+            targets, found = check_pool(api, ns, memo.pool, health)
+            changed = changed or found
+            clock.checked(time.monotonic(), interval)
+            HEALTHY.set(len(targets))
         cadence = float(spec.get("cadenceSeconds", 5))
-        due = cadence > 0 and time.monotonic() - last_plan_at >= cadence
+        due = clock.plan_due(time.monotonic(), cadence)
         if memo.pool:
             if not targets:
                 if changed:
@@ -131,31 +119,78 @@ def planner_loop(
                     if due
                     else "endpoints-change"
                 )
-                try:
-                    plan = create_next_plan(
-                        api, ns, name, str(spec["region"]), tuple(spec["endpoints"]), targets
-                    )
-                except AllocationFailed as exc:
-                    raise kopf.TemporaryError(str(exc), delay=1) from exc
-                summary = f"{len(targets)}: " + ",".join(t.address for t in targets)
-                kube.patch_status(api, "dnsplans", ns, plan.name, {"targets": summary})
-                PLANS.labels(reason).inc()
-                GENERATION.set(plan.generation)
-                telemetry.emit(
-                    "plan-created",
-                    plan=plan.name,
-                    generation=plan.generation,
-                    reason=reason,
-                    targets=[t.address for t in targets],
-                )
-                last_targets, last_plan_at = targets, time.monotonic()
-                last_endpoints = plan.endpoints
+                plan = make_plan(api, ns, name, spec, targets, reason)
+                clock.planned(time.monotonic(), cadence, on_cadence=reason == "cadence")
+                last_targets, last_endpoints = targets, plan.endpoints
+                due = False
+        if due:
+            # the cadence's slot passed with nothing to plan (no pool, no healthy target)
+            clock.planned(time.monotonic(), cadence, on_cadence=True)
+        changed = False
         if len(targets) != reported_healthy:
             # on change only: a status write every health interval wakes every watcher of
             # Planners (kopf included) for nothing
             kube.patch_status(api, "planners", ns, name, {"healthyTargets": len(targets)})
             reported_healthy = len(targets)
-        stopped.wait(interval)
+        stopped.wait(clock.sleep(time.monotonic()))
+
+
+def check_pool(
+    api: client.ApiClient,
+    ns: str,
+    pool: Mapping[str, Mapping[str, Any]],
+    health: dict[str, bool],
+) -> tuple[tuple[Target, ...], bool]:
+    """Health-check every LoadBalancer of the pool (a changed one's status is written): the
+    healthy targets, and whether any health changed or a member left."""
+    members, changed = [], False
+    for lb, lb_spec in sorted(dict(pool).items()):
+        ok, detail = check_health(lb_spec)
+        if health.get(lb) != ok:
+            changed = True
+            health[lb] = ok
+            kube.patch_status(
+                api,
+                "loadbalancers",
+                ns,
+                lb,
+                {"healthy": ok, "lastCheckTime": now_iso(), "message": detail},
+            )
+            telemetry.emit("health", load_balancer=lb, healthy=ok, detail=detail)
+        members.append(PoolMember(lb, str(lb_spec["address"]), int(lb_spec.get("weight", 100)), ok))
+    for gone in set(health) - set(pool):
+        del health[gone]
+        changed = True
+    return targets_from_pool(members), changed
+
+
+def make_plan(
+    api: client.ApiClient,
+    ns: str,
+    name: str,
+    spec: Mapping[str, Any],
+    targets: tuple[Target, ...],
+    reason: str,
+) -> Plan:
+    """Allocate and create the next plan (a failed allocation is retried by kopf)."""
+    try:
+        plan = create_next_plan(
+            api, ns, name, str(spec["region"]), tuple(spec["endpoints"]), targets
+        )
+    except AllocationFailed as exc:
+        raise kopf.TemporaryError(str(exc), delay=1) from exc
+    summary = f"{len(targets)}: " + ",".join(t.address for t in targets)
+    kube.patch_status(api, "dnsplans", ns, plan.name, {"targets": summary})
+    PLANS.labels(reason).inc()
+    GENERATION.set(plan.generation)
+    telemetry.emit(
+        "plan-created",
+        plan=plan.name,
+        generation=plan.generation,
+        reason=reason,
+        targets=[t.address for t in targets],
+    )
+    return plan
 
 
 def main() -> None:

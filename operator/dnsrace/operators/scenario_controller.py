@@ -11,6 +11,7 @@ cannot run as written fails with a condition that says why; the controller never
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import json
 import os
@@ -24,7 +25,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from dnsrace.core.names import GROUP, VERSION, Plural
-from dnsrace.core.times import iso_in, now_iso, timestamp_of
+from dnsrace.core.times import iso, iso_in, now_iso, timestamp_of
 from dnsrace.operators import telemetry
 from dnsrace.scenarios import configmaps, history
 from dnsrace.scenarios.control import LabControl, LabTimeout, Stopped
@@ -49,6 +50,9 @@ from dnsrace.stores.transient import describe, transient
 T = TypeVar("T")
 DNS_ENV = "DNSRACE_DNS"
 TIMELINE_LIMIT = 200
+# the enactors' Events that go into a run's timeline when it ends: each fault firing (every
+# crash and pause, a delay's first), a restart after a crash, a CAS the store refused
+INJECTION_EVENTS = ("FaultFired", "Restarted", "CASConflict", "RetireRefused")
 PLURAL = Plural.SCENARIOS
 
 
@@ -116,6 +120,9 @@ class ScenarioRun:
         self.memo, self.ns, self.name, self.spec = memo, ns, name, spec
         self.status = json.loads(json.dumps(status))  # plain, mutable copy
         self.generation, self.body = generation, body
+        # names this run to the enactors, whose fault tallies count for it (a rerun is a new
+        # object: a new uid)
+        self.run_id = f"{name}/{body.get('metadata', {}).get('uid', '')}"
         self.crd = client.CustomObjectsApi(self.api)
         self.control = LabControl(self.api, memo.record_store, ns)
         self.lock = threading.Lock()
@@ -141,7 +148,13 @@ class ScenarioRun:
     def _patch_status(self, fields: Mapping[str, Any]) -> None:
         try:
             self.crd.patch_namespaced_custom_object_status(
-                kube.GROUP, kube.VERSION, self.ns, PLURAL, self.name, {"status": dict(fields)}
+                kube.GROUP,
+                kube.VERSION,
+                self.ns,
+                PLURAL,
+                self.name,
+                {"status": dict(fields)},
+                field_validation=kube.STRICT,
             )
         except ApiException as exc:
             if exc.status != 404:
@@ -306,6 +319,7 @@ class ScenarioRun:
             deadline,
             dependents.client,
             dependents.watch,
+            self.run_id,
         )
         if self.status.get("servicesStarted"):
             dependents.watch()
@@ -390,12 +404,13 @@ class ScenarioRun:
         samples = read_samples(self.api, self.ns, self.name) if monitored else None
         verdict = retrying(
             lambda: compute_verdict(
-                self.control, self.memo.dns, self.spec, self.status, run, samples
+                self.control, self.memo.dns, self.spec, self.status, run, samples, self.run_id
             ),
             SAVE_SECONDS,
             "the verdict (record store history and plans)",
         )
         self.save({"verdict": verdict})
+        self.add_to_timeline(self.injections(verdict["faults"]))
         self.note("Verdict", verdict["summary"])
         passed = verdict["passed"]
         self.conditions(
@@ -412,6 +427,36 @@ class ScenarioRun:
             phase="Completed",
             completionTime=now_iso(),
         )
+
+    def injections(self, faults: list[dict[str, Any]]) -> list[dict[str, str]]:
+        """The run's faults as they fired, its crashes and restarts and CAS refusals (the
+        enactors' Events since the run began), and each fault that never fired."""
+        since = timestamp_of(str(self.status["startTime"]))
+        entries = [
+            {"time": iso(dt.datetime.fromisoformat(e.time)), "kind": e.reason, "message": e.message}
+            for e in self.control.events_since(since, set(INJECTION_EVENTS))
+        ]
+        entries += [
+            {
+                "time": now_iso(),
+                "kind": "FaultNeverFired",
+                "message": f"fault {f['enactor']} {f['fault']}: never fired",
+            }
+            for f in faults
+            if not f["fired"]
+        ]
+        return entries
+
+    def add_to_timeline(self, entries: list[dict[str, str]]) -> None:
+        """Entries merged into the timeline in time order (written with the next status
+        write); the newest TIMELINE_LIMIT are kept."""
+        if not entries:
+            return
+        with self.lock:
+            merged = [*self.status.get("timeline", []), *entries]
+            merged.sort(key=lambda e: timestamp_of(e["time"]))  # stable: notes first on a tie
+            self.status["timeline"] = merged[-TIMELINE_LIMIT:]
+            self.timeline_unsaved = True
 
     def retry_step(self, step: Callable[[], Any], deadline: float, what: str) -> None:
         """Run `step` (idempotent) until it goes through or the run's deadline passes; a

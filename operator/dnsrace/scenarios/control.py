@@ -126,7 +126,13 @@ class LabControl:
     # objects ---------------------------------------------------------------------------------
     def _patch(self, plural: str, name: str, spec: dict[str, Any]) -> None:
         self.crd.patch_namespaced_custom_object(
-            kube.GROUP, kube.VERSION, self.ns, plural, name, {"spec": spec}
+            kube.GROUP,
+            kube.VERSION,
+            self.ns,
+            plural,
+            name,
+            {"spec": spec},
+            field_validation=kube.STRICT,
         )
 
     def enactor(self, name: str, **spec: Any) -> None:
@@ -173,12 +179,17 @@ class LabControl:
             f"enactor {name} to be {'/'.join(sorted(want))}",
         )
 
-    def wait_cleared(self, name: str, timeout: float = 30) -> None:
-        """Paused with no fired crash in its status: the enactor has seen its faults cleared."""
+    def wait_cleared(self, name: str, timeout: float = 30, run: str = "") -> None:
+        """Paused with no fired crash in its status, its fault tallies those of `run`: the
+        enactor has seen its faults cleared and the run begun."""
 
         def cleared() -> bool:
             status = self.enactor_status(name)
-            return status.get("phase") == "Paused" and not status.get("firedCrashes")
+            return (
+                status.get("phase") == "Paused"
+                and not status.get("firedCrashes")
+                and status.get("faultsRun", "") == run
+            )
 
         self.wait(
             cleared,
@@ -227,14 +238,15 @@ class LabControl:
         """The next plan, allocated exactly as the Planner allocates (create-if-absent + CAS)."""
         return create_next_plan(self.allocator, self.ns, REGION, REGION, endpoints, targets)
 
-    def reset(self, protocol: str, keep: int, timeout: float = 30) -> None:
+    def reset(self, protocol: str, keep: int, timeout: float = 30, run: str = "") -> None:
         """Quiesce the lab (planner and enactors paused, faults cleared), then delete every
-        plan and every record: the next scenario starts from an empty record store."""
+        plan and every record: the next scenario starts from an empty record store. `run`
+        names the scenario run the enactors' fault tallies count for from now on."""
         self.planner(paused=True)
         for ident in objects.ENACTORS:
-            self.enactor(ident, paused=True, faults=[], protocol=protocol, keep=keep)
+            self.enactor(ident, paused=True, faults=[], protocol=protocol, keep=keep, run=run)
         for ident in objects.ENACTORS:
-            self.wait_cleared(ident, timeout)
+            self.wait_cleared(ident, timeout, run)
         for plan in self.plans.list():
             self.plans.delete(plan, precondition=False)
         for name in self.records.names():

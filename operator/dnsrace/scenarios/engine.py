@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dnsrace.check.schedules import ScheduleConfig, simulate
-from dnsrace.core.faults import parse_faults
+from dnsrace.core.faults import Fault, parse_faults
 from dnsrace.core.names import GROUP, VERSION, Plural
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGION
 from dnsrace.core.protocol import Variant
@@ -43,6 +43,9 @@ class Run:
     gated: bool  # replays single-step the enactors
     simulated: dict[str, Any] | None = None
     services: dict[str, Any] | None = None  # spec.services, when the scenario starts them
+    # every fault the scenario sets, by enactor, in the order first set (the verdict counts
+    # each one's firings; one set several times is one fault)
+    faults: tuple[tuple[str, Fault], ...] = ()
 
 
 def prepare(spec: Mapping[str, Any], known: Sequence[str] = objects.ENACTORS) -> Run:
@@ -54,16 +57,14 @@ def prepare(spec: Mapping[str, Any], known: Sequence[str] = objects.ENACTORS) ->
     keep = int(spec.get("keep", 2))
     endpoints = tuple(spec.get("endpoints") or DEFAULT_ENDPOINTS)
     enactors = list(spec.get("enactors") or [{"name": n} for n in known])
+    faults = FaultBook(endpoints)
     for i, e in enumerate(enactors):
         if e["name"] not in known:
             raise ScenarioInvalid(
                 f"spec.enactors[{i}].name: no enactor {e['name']!r} in this lab "
                 f"(there are {', '.join(known)})"
             )
-        try:
-            parse_faults(e.get("faults"))
-        except ValueError as exc:
-            raise ScenarioInvalid(f"spec.enactors[{i}].{exc}") from exc
+        faults.set(str(e["name"]), e.get("faults"), f"spec.enactors[{i}]")
     simulated = None
     services = _services(spec)
     if spec.get("steps"):
@@ -82,11 +83,16 @@ def prepare(spec: Mapping[str, Any], known: Sequence[str] = objects.ENACTORS) ->
                     raise ScenarioInvalid(str(exc)) from exc
             if "enactor" in step and step["enactor"] not in known:
                 raise ScenarioInvalid(f"spec.steps[{i}].enactor: no enactor {step['enactor']!r}")
+            if "enactor" in step and "faults" in (step.get("set") or {}):
+                faults.set(str(step["enactor"]), step["set"]["faults"], f"spec.steps[{i}].set")
             wait = step.get("waitFor") or {}
             if "enactor" in wait and wait["enactor"] not in known:
                 raise ScenarioInvalid(
                     f"spec.steps[{i}].waitFor.enactor: no enactor {wait['enactor']!r}"
                 )
+            for kind in ("pausedAt", "crashed"):
+                if kind in wait:
+                    faults.expect(str(wait.get("enactor", "")), kind, str(wait[kind]), i)
         gated = False
     elif spec.get("replay"):
         actors = [str(s["actor"]) for s in spec["replay"]]
@@ -126,7 +132,58 @@ def prepare(spec: Mapping[str, Any], known: Sequence[str] = objects.ENACTORS) ->
             "spec.services is set but no step starts the services: add a step "
             "services: {start: true} once DNS is healthy"
         )
-    return Run(protocol, keep, endpoints, steps, gated, simulated, services)
+    return Run(protocol, keep, endpoints, steps, gated, simulated, services, faults.all())
+
+
+class FaultBook:
+    """The faults a scenario sets, read in the order the run sets them: each checked as the
+    enactor would parse it, its endpoint one of the run's, and every pausedAt or crashed wait
+    on a fault set before it."""
+
+    def __init__(self, endpoints: Sequence[str]) -> None:
+        self.endpoints = endpoints
+        self.seen: dict[tuple[str, str], Fault] = {}  # (enactor, description): the fault
+
+    def set(self, enactor: str, raw: Any, where: str) -> None:
+        try:
+            parsed = parse_faults(raw)
+        except ValueError as exc:
+            raise ScenarioInvalid(f"{where}.{exc}") from exc
+        for j, fault in enumerate(parsed):
+            if fault.endpoint and fault.endpoint not in self.endpoints:
+                raise ScenarioInvalid(
+                    f"{where}.faults[{j}].endpoint: {fault.endpoint!r} is not one of the run's "
+                    f"endpoints; write one of {', '.join(self.endpoints)} in full, or leave "
+                    "endpoint out for every endpoint"
+                )
+            key = (enactor, fault.describe())
+            old = self.seen.get(key)
+            # one fault set several times may never fire only if every setting says so
+            self.seen[key] = fault if old is None or old.may_never_fire else old
+
+    def expect(self, enactor: str, kind: str, key: str, step: int) -> None:
+        """A wait for `enactor` to pause (pausedAt) or crash (crashed) at `key` needs such a
+        fault set before it: otherwise it could only time out."""
+        want = [
+            f.key
+            for (who, _), f in self.seen.items()
+            if who == enactor and (f.pause if kind == "pausedAt" else f.crash)
+        ]
+        if key not in want:
+            action = "pause" if kind == "pausedAt" else "crash"
+            have = (
+                f"its {action} faults so far: {', '.join(want)}"
+                if want
+                else f"it has no {action} fault so far"
+            )
+            raise ScenarioInvalid(
+                f"spec.steps[{step}].waitFor.{kind}: enactor {enactor} has no {action} fault at "
+                f"{key!r} ({have}); write AT:ENDPOINT of a {action} fault an earlier step sets, "
+                "such as after-pick:* or before-write:dynamodb-fips.us-east-1.amazonaws.com"
+            )
+
+    def all(self) -> tuple[tuple[str, Fault], ...]:
+        return tuple((enactor, fault) for (enactor, _), fault in self.seen.items())
 
 
 def _services(spec: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -178,10 +235,13 @@ class StepEngine:
         deadline: float,
         services: ServicesClient | None = None,
         on_services_started: Callable[[], None] = lambda: None,
+        run_id: str = "",
     ) -> None:
+        """`run_id` names this run to the enactors (their fault tallies count for it)."""
         self.control, self.run, self.progress = control, run, progress
         self.save, self.note, self.deadline = save, note, deadline
         self.services, self.on_services_started = services, on_services_started
+        self.run_id = run_id
 
     @property
     def timeout(self) -> float:
@@ -195,7 +255,7 @@ class StepEngine:
 
     def setup(self) -> None:
         """Quiesce and reset the lab; record the base generation. Idempotent."""
-        self.control.reset(self.run.protocol, self.run.keep, self.timeout)
+        self.control.reset(self.run.protocol, self.run.keep, self.timeout, self.run_id)
         planner: Any = self.control.crd.get_namespaced_custom_object(
             GROUP, VERSION, self.control.ns, Plural.PLANNERS, REGION
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from dnsrace.core.faults import Fault
 from dnsrace.core.plans import REGIONAL_ENDPOINT, generation_of
 from dnsrace.core.times import timestamp_of
 from dnsrace.scenarios import cascade, history
@@ -36,6 +37,7 @@ def compute_verdict(
     status: Mapping[str, Any],
     run: Run,
     samples: Sequence[Mapping[str, Any]] | None = None,
+    run_id: str = "",
 ) -> dict[str, Any]:
     base = int(status.get("baseGeneration", 0))
     since = timestamp_of(str(status["startTime"]))
@@ -82,6 +84,14 @@ def compute_verdict(
     if run.simulated is not None:
         verdict["simulated"] = run.simulated
     failures = check_expectations(spec.get("expect") or {}, verdict)
+    tallies = {
+        name: list(st.get("faultsFired") or []) if st.get("faultsRun", "") == run_id else []
+        for name in sorted({enactor for enactor, _ in run.faults})
+        for st in (control.enactor_status(name),)
+    }
+    verdict["faults"], never = account_faults(run.faults, tallies)
+    if (spec.get("expect") or {}).get("faultsFired", True):
+        failures += never
     if samples is not None:
         figs = cascade.figures(samples, spec.get("invariants"))
         verdict["cascade"] = figs
@@ -121,10 +131,40 @@ def compute_verdict(
             f"{figs.get('ec2.requestLimitExceeded', 0)} RequestLimitExceeded, NLB removals "
             f"{figs.get('nlb.removals', 0)}"
         )
+    if run.faults:
+        fired = sum(f["fired"] > 0 for f in verdict["faults"])
+        tail += f"; faults fired {fired}/{len(run.faults)}"
+        tail += "".join(f" ({text})" for text in never)
     verdict["summary"] = f"{head}; {tail}; " + (
         "as expected" if not failures else "NOT AS EXPECTED"
     )
     return verdict
+
+
+def account_faults(
+    faults: Sequence[tuple[str, Fault]], tallies: Mapping[str, Sequence[Mapping[str, Any]]]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Each fault the scenario set, with what its enactor's tallies say of it (how often it
+    fired, first and last, where last, how often its process restarted after it), and the
+    failures of those that never fired and may not go unfired (`fault a after-pick delay 2s:
+    never fired`)."""
+    out, never = [], []
+    for enactor, fault in faults:
+        what = fault.describe()
+        tally = next((t for t in tallies.get(enactor, ()) if t.get("fault") == what), {})
+        entry: dict[str, Any] = {
+            "enactor": enactor,
+            "fault": what,
+            "fired": int(tally.get("count", 0)),
+            "mayNeverFire": fault.may_never_fire,
+        }
+        for key in ("first", "last", "where", "restarted"):
+            if key in tally:
+                entry[key] = tally[key]
+        out.append(entry)
+        if not entry["fired"] and not fault.may_never_fire:
+            never.append(f"fault {enactor} {what}: never fired")
+    return out, never
 
 
 def worst(oracle: Mapping[str, Any], verdict: Mapping[str, Any]) -> str:

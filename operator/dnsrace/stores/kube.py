@@ -12,7 +12,12 @@ from kubernetes.client.exceptions import ApiException
 
 from dnsrace.core.names import GROUP, NAMESPACE, VERSION
 
-__all__ = ["GROUP", "VERSION"]  # re-exported: kube.GROUP, kube.VERSION at call sites
+__all__ = ["GROUP", "STRICT", "VERSION"]  # re-exported: kube.GROUP, kube.VERSION at call sites
+
+# Every write of a lab object asks the API server for strict field validation: an unknown or
+# duplicate field is refused (400, naming the field, as kubectl apply says it) instead of being
+# dropped without a word. tests/unit/test_strict_writes.py keeps every write call passing it.
+STRICT = "Strict"
 
 NAMESPACE_ENV = "DNSRACE_NAMESPACE"
 
@@ -53,7 +58,9 @@ def update_status_cas(
         if not mutate(status):
             return False
         try:
-            crd.replace_namespaced_custom_object_status(GROUP, VERSION, ns, plural, name, obj)
+            crd.replace_namespaced_custom_object_status(
+                GROUP, VERSION, ns, plural, name, obj, field_validation=STRICT
+            )
             return True
         except ApiException as exc:
             if exc.status == 409:
@@ -70,7 +77,7 @@ def patch_status(
     """A merge patch of status fields this writer alone owns (no precondition needed)."""
     try:
         client.CustomObjectsApi(api).patch_namespaced_custom_object_status(
-            GROUP, VERSION, ns, plural, name, {"status": status}
+            GROUP, VERSION, ns, plural, name, {"status": status}, field_validation=STRICT
         )
     except ApiException as exc:
         if exc.status != 404:

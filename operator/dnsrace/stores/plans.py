@@ -16,6 +16,7 @@ from kubernetes.client.exceptions import ApiException
 from dnsrace.core.names import API_VERSION, GROUP, VERSION, Plural
 from dnsrace.core.plans import Plan
 from dnsrace.core.records import Target
+from dnsrace.stores import kube
 
 PLURAL = Plural.DNSPLANS
 
@@ -68,7 +69,12 @@ class KubePlanStore:
         """Create-if-absent: False when a plan of that name (generation) already exists."""
         try:
             self.crd.create_namespaced_custom_object(
-                GROUP, VERSION, self.namespace, PLURAL, plan_object(plan, region)
+                GROUP,
+                VERSION,
+                self.namespace,
+                PLURAL,
+                plan_object(plan, region),
+                field_validation=kube.STRICT,
             )
         except ApiException as exc:
             if exc.status == 409:
