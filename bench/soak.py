@@ -22,7 +22,6 @@ from kubernetes import client, config
 from bench.freerun import run_once
 from dnsrace.core.plans import DEFAULT_ENDPOINTS
 from dnsrace.lab import local
-from dnsrace.stores import kube
 
 SECONDS = float(os.environ.get("SOAK_SECONDS", "600"))
 PHASE = float(os.environ.get("SOAK_PHASE_SECONDS", "20"))
@@ -88,7 +87,12 @@ def scenario(seconds: float, phase: float, seed: int) -> dict[str, Any]:
             "planner": {"cadenceSeconds": 0.5},
             "enactors": [{"name": n} for n in ENACTORS],
             "steps": steps,
-            "expect": {"oracle": {"I1": {"max": 0}, "I2": {"max": 0}, "I3": {"max": 0}}},
+            # a phase's random faults may not all fire within it (a late clean-up the enactor
+            # never reached): counted in the verdict, not required
+            "expect": {
+                "faultsFired": False,
+                "oracle": {"I1": {"max": 0}, "I2": {"max": 0}, "I3": {"max": 0}},
+            },
         },
     }
 
@@ -102,13 +106,6 @@ def main() -> int:
             api = config.new_client_from_config(config_file=str(state.kubeconfig))
             crd = client.CustomObjectsApi(api)
             status = run_once(crd, doc, timeout=SECONDS + 600)
-            enactors: Any = crd.list_namespaced_custom_object(
-                kube.GROUP, kube.VERSION, "dnsrace", "enactors"
-            )
-            # kills that fired (each enactor's process exited there and was restarted)
-            kills = sum(
-                len((e.get("status") or {}).get("firedCrashes", [])) for e in enactors["items"]
-            )
         finally:
             local.down(state.dir)
     if status.get("phase") != "Completed":
@@ -117,11 +114,19 @@ def main() -> int:
         return 2
     verdict = status["verdict"]
     oracle = verdict["oracle"]
+    # the verdict's fault accounting, counted by each enactor for this run: kills that fired
+    # (the process exited there and was restarted) and the other faults' firings
+    faults = verdict["faults"]
+    crashes = [f for f in faults if f["fault"].endswith(" crash")]
+    kills = sum(f["fired"] for f in crashes)
+    restarted = sum(int(f.get("restarted", 0)) for f in crashes)
+    stalls = sum(f["fired"] for f in faults if f not in crashes)
     violations = sum(oracle["violations"].values())
     print(
         f"soak: guarded, seed {SEED}, {SECONDS:g} s: {oracle['revisionsChecked']:,} revisions x "
         f"{len(oracle['endpoints'])} endpoints checked ({oracle['changes']:,} changes); "
-        f"CAS conflicts {verdict['casConflicts']}; kills survived {kills}; violations "
+        f"CAS conflicts {verdict['casConflicts']}; kills {kills} of {len(crashes)} planned, "
+        f"restarted {restarted}; other faults fired {stalls} times; violations "
         f"I1 {oracle['violations']['I1']}, I2 {oracle['violations']['I2']}, "
         f"I3 {oracle['violations']['I3']} (undecided I3 {oracle['undecidedI3']}); "
         f"{verdict['summary']}"

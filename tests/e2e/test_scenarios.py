@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from kubernetes import client, watch
+from kubernetes import client, config, watch
 
 from dnsrace.core.plans import generation_of
 from dnsrace.core.times import timestamp_of
@@ -98,6 +98,15 @@ def test_each_scenario_keeps_its_promise(
         assert verdict["regressions"] == 0
     assert condition(st, "Completed")["observedGeneration"] == 1
     assert st["timeline"], "the timeline is recorded in status"
+    # every fault the scenario sets fired, each firing and crash on the timeline
+    fired = {(f["enactor"], f["fault"]): f for f in verdict["faults"]}
+    assert all(f["fired"] >= 1 for f in fired.values()), fired
+    if file == "enactor-crash.yaml":
+        crash = fired["c", "before-write dynamodb-fips.us-east-1.amazonaws.com crash"]
+        assert (crash["fired"], crash["restarted"]) == (1, 1)
+        kinds = [e["kind"] for e in st["timeline"]]
+        assert "FaultFired" in kinds
+        assert "Restarted" in kinds
     printed = kubectl("get", "scenario", name, "-n", NS).stdout
     assert ("OUTAGE" if outage else "HELD") in printed
 
@@ -444,3 +453,109 @@ def test_the_first_fix_lag_counterexample_replays_live(
     assert verdict["staleOverwrites"] >= 1
     assert verdict["finalRecord"]["answer"] == "NOERROR"
     kubectl("delete", "scenario", name, "-n", NS)
+
+
+def test_a_fault_that_never_fired_fails_the_run(
+    lab_quiet: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+) -> None:
+    """Each fault's firings are counted by its enactor for this run. a's stall is set but a
+    never moves: the verdict says it never fired and the run fails, though nothing else went
+    wrong; c's crash may never fire (mayNeverFire) and does not fail it; b's late clean-up
+    fired and is on the timeline."""
+    doc = {
+        "apiVersion": "dnsrace.io/v1alpha1",
+        "kind": "Scenario",
+        "metadata": {"name": "unfired-fault"},
+        "spec": {
+            "protocol": "guarded",
+            "enactors": [
+                {"name": "a", "faults": [{"at": "after-pick", "delaySeconds": 0.2}]},
+                {
+                    "name": "c",
+                    "faults": [{"at": "before-cleanup", "crash": True, "mayNeverFire": True}],
+                },
+            ],
+            "steps": [
+                {
+                    "enactor": "b",
+                    "set": {
+                        "paused": False,
+                        "faults": [{"at": "before-cleanup", "delaySeconds": 0.1}],
+                    },
+                },
+                {"planner": {"produceUntil": 1}},
+                {"waitFor": {"enactor": "b", "applied": 1}},
+            ],
+            "expect": {"oracle": {"I1": {"max": 0}}},
+        },
+    }
+    kubectl("delete", "scenario", "unfired-fault", "-n", NS, "--ignore-not-found", "--wait=true")
+    kubectl("apply", "-n", NS, "-f", "-", stdin=yaml.safe_dump(doc))
+    kubectl(
+        "wait", "-n", NS, "--for=condition=Completed", "scenario/unfired-fault", "--timeout=120s"
+    )
+    st = status_of(crd, "unfired-fault")
+    verdict = st["verdict"]
+    assert verdict["failures"] == ["fault a after-pick delay 0.2s: never fired"]
+    assert condition(st, "VerdictPassed")["status"] == "False"
+    assert "faults fired 1/3 (fault a after-pick delay 0.2s: never fired)" in verdict["summary"]
+    assert verdict["summary"].endswith("NOT AS EXPECTED")
+    fired = {(f["enactor"], f["fault"]): f["fired"] for f in verdict["faults"]}
+    assert fired[("b", "before-cleanup delay 0.1s")] >= 1
+    assert fired[("a", "after-pick delay 0.2s")] == 0
+    assert fired[("c", "before-cleanup crash")] == 0
+    timeline = [(e["kind"], e["message"]) for e in st["timeline"]]
+    assert ("FaultNeverFired", "fault a after-pick delay 0.2s: never fired") in timeline
+    assert any(
+        k == "FaultFired" and "enactor b: before-cleanup delay 0.1s" in m for k, m in timeline
+    )
+    kubectl("delete", "scenario", "unfired-fault", "-n", NS)
+
+
+def test_dnsrace_run_checks_before_it_applies(local_lab: local.LabState, tmp_path: Path) -> None:
+    """`dnsrace run --dry-run` (and `dnsrace run` before it applies anything): the API server's
+    strict dry run, then the controller's own checks; one line per problem, exit 1, nothing
+    applied. A scenario that would run says so and exits 0."""
+
+    def dry(doc: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+        path = tmp_path / f"{doc['metadata']['name']}.yaml"
+        path.write_text(yaml.safe_dump(doc))
+        state = ["--state-dir", str(local_lab.dir)]
+        return subprocess.run(
+            [sys.executable, "-m", "dnsrace.cli", *state, "run", "--dry-run", str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+
+    doc = yaml.safe_load((SCENARIOS / "race-unguarded.yaml").read_text())
+    doc["metadata"]["name"] = "dry-misspelt"
+    doc["spec"]["steps"][0]["set"]["faults"] = [{"at": "after-pick", "delaySecond": 2}]
+    doc["spec"]["steps"][1] = {"waitFor": {"enactor": "a", "seen": 1, "applied": 1}}
+    misspelt = dry(doc)
+    assert misspelt.returncode == 1
+    lines = misspelt.stderr.splitlines()
+    assert any("spec.steps[0].set.faults[0].delaySecond" in line for line in lines), lines
+    assert not misspelt.stdout
+    good = yaml.safe_load((SCENARIOS / "race-unguarded.yaml").read_text())
+    good["metadata"]["name"] = "dry-wait"
+    good["spec"]["steps"][2]["waitFor"]["pausedAt"] = "after-pick"
+    waits = dry(good)
+    assert waits.returncode == 1
+    assert waits.stderr.splitlines() == [
+        f"{tmp_path}/dry-wait.yaml: spec.steps[2].waitFor.pausedAt: enactor a has no pause "
+        "fault at 'after-pick' (its pause faults so far: after-pick:*); write AT:ENDPOINT of a "
+        "pause fault an earlier step sets, such as after-pick:* or "
+        "before-write:dynamodb-fips.us-east-1.amazonaws.com"
+    ]
+    good["metadata"]["name"] = "dry-good"
+    good["spec"]["steps"][2]["waitFor"]["pausedAt"] = "after-pick:*"
+    fine = dry(good)
+    assert fine.returncode == 0, fine.stderr
+    assert fine.stdout == f"{tmp_path}/dry-good.yaml: scenario dry-good would run as written\n"
+    api = config.new_client_from_config(config_file=str(local_lab.kubeconfig))
+    listed: Any = client.CustomObjectsApi(api).list_namespaced_custom_object(
+        "dnsrace.io", "v1alpha1", NS, "scenarios"
+    )
+    assert not [o for o in listed["items"] if o["metadata"]["name"].startswith("dry-")]

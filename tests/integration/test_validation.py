@@ -176,3 +176,186 @@ def test_a_saved_grant_keeps_its_view(api: client.ApiClient, namespace: str) -> 
         "dnsrace.io", "v1alpha1", namespace, "scenarios", "s"
     )
     assert obj["status"]["pendingGrant"] == grant
+
+
+RACE: dict[str, Any] = {
+    "apiVersion": "dnsrace.io/v1alpha1",
+    "kind": "Scenario",
+    "metadata": {"name": "race"},
+    "spec": {
+        "protocol": "unguarded",
+        "enactors": [{"name": "a", "faults": [{"at": "after-pick", "pause": True}]}],
+        "steps": [
+            {"enactor": "a", "set": {"paused": False}},
+            {"waitFor": {"enactor": "a", "pausedAt": "after-pick:*"}},
+        ],
+    },
+}
+FAULT = ["spec", "enactors", 0, "faults", 0]
+WAIT = ["spec", "steps", 1, "waitFor"]
+
+
+def _race_with(path: list[Any], value: Any) -> dict[str, Any]:
+    obj = copy.deepcopy(RACE)
+    node = obj
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return obj
+
+
+# each rule: the change, the field the refusal must name, and what it must say to write
+@pytest.mark.parametrize(
+    ("path", "value", "field", "says"),
+    [
+        (
+            FAULT,
+            {"at": "after-pick", "delaySecond": 2},
+            "spec.enactors[0].faults[0].delaySecond",
+            "unknown field",
+        ),
+        (
+            FAULT,
+            {"at": "after-pick", "pause": True, "crash": True, "delaySeconds": 1},
+            "spec.enactors[0].faults[0]",
+            "each fault takes exactly one action",
+        ),
+        (
+            FAULT,
+            {"at": "after-pick"},
+            "spec.enactors[0].faults[0]",
+            "each fault takes exactly one action",
+        ),
+        (
+            FAULT,
+            {"at": "after-pick", "delaySeconds": 0},
+            "spec.enactors[0].faults[0]",
+            "delaySeconds must be above 0",
+        ),
+        (
+            FAULT,
+            {"at": "after-pick", "delaySeconds": 1, "retries": 2},
+            "spec.enactors[0].faults[0]",
+            "retries belongs to at: write",
+        ),
+        (
+            FAULT,
+            {"at": "before-write", "endpoint": "regional", "pause": True},
+            "spec.enactors",
+            "a fault's endpoint must be one of the scenario's endpoints",
+        ),
+        (
+            ["spec", "steps", 0, "set", "faults"],
+            [{"at": "write", "endpoint": "dynamodb.example.com", "delaySeconds": 1}],
+            "spec.steps",
+            "a fault's endpoint must be one of the scenario's endpoints",
+        ),
+        (
+            WAIT,
+            {"enactor": "a", "pausedAt": "after-pick:*", "applied": 1, "seconds": 3},
+            "spec.steps[1].waitFor",
+            "each waitFor waits for exactly one of",
+        ),
+        (WAIT, {"seen": 3}, "spec.steps[1].waitFor", "need enactor (whose)"),
+        (WAIT, {"enactor": "a", "settled": True}, "spec.steps[1].waitFor", "take none"),
+        (WAIT, {"settled": False}, "spec.steps[1].waitFor", "settled: true is the only form"),
+        (["metadata", "name"], "s" * 240, "metadata.name", "may not be more than 200"),
+    ],
+    ids=[
+        "misspelt-field",
+        "three-actions",
+        "no-action",
+        "zero-delay",
+        "retries-not-write",
+        "fault-endpoint",
+        "step-fault-endpoint",
+        "three-conditions",
+        "enactor-missing",
+        "enactor-extra",
+        "settled-false",
+        "long-name",
+    ],
+)
+def test_a_scenario_that_cannot_run_as_written_is_refused(
+    api: client.ApiClient, namespace: str, path: list[Any], value: Any, field: str, says: str
+) -> None:
+    """Asked strictly (as dnsrace run and kubectl apply ask), the API server refuses each
+    with a message that names the field and what is wrong."""
+    with pytest.raises(ApiException) as err:
+        client.CustomObjectsApi(api).create_namespaced_custom_object(
+            "dnsrace.io",
+            "v1alpha1",
+            namespace,
+            "scenarios",
+            _race_with(path, value),
+            field_validation="Strict",
+        )
+    assert err.value.status in (400, 422)
+    assert field in err.value.body
+    assert says in err.value.body
+
+
+def test_the_race_scenario_the_table_changes_is_accepted(
+    api: client.ApiClient, namespace: str
+) -> None:
+    """The table above refuses only its change: the scenario it starts from is accepted, with
+    a fault endpoint of its own spec.endpoints."""
+    crd = client.CustomObjectsApi(api)
+    crd.create_namespaced_custom_object(
+        "dnsrace.io", "v1alpha1", namespace, "scenarios", RACE, field_validation="Strict"
+    )
+    own = _race_with(FAULT, {"at": "before-write", "endpoint": "e1.example.com", "pause": True})
+    own["metadata"]["name"] = "own-endpoints"
+    own["spec"]["endpoints"] = ["e1.example.com"]
+    crd.create_namespaced_custom_object(
+        "dnsrace.io", "v1alpha1", namespace, "scenarios", own, field_validation="Strict"
+    )
+
+
+@pytest.mark.parametrize(
+    ("plural", "obj", "field", "says"),
+    [
+        (
+            "planners",
+            {
+                "spec": {
+                    "region": "us-east-1",
+                    "endpoints": ["e.example.com"],
+                    "cadenceSeconds": 0.05,
+                }
+            },
+            "spec.cadenceSeconds",
+            "cadenceSeconds is 0 (no cadence) or at least 0.1",
+        ),
+        (
+            "enactors",
+            {
+                "spec": {
+                    "protocol": "guarded",
+                    "faults": [{"at": "write", "pause": True, "crash": True}],
+                }
+            },
+            "spec.faults[0]",
+            "each fault takes exactly one action",
+        ),
+        (
+            "enactors",
+            {"spec": {"protocol": "guarded", "faults": [{"at": "write", "pausee": True}]}},
+            "spec.faults[0].pausee",
+            "unknown field",
+        ),
+    ],
+    ids=["planner-cadence", "enactor-fault-actions", "enactor-fault-field"],
+)
+def test_planner_and_enactor_settings_are_checked(
+    api: client.ApiClient, namespace: str, plural: str, obj: dict[str, Any], field: str, says: str
+) -> None:
+    kind = {"planners": "Planner", "enactors": "Enactor"}[plural]
+    body = {"apiVersion": "dnsrace.io/v1alpha1", "kind": kind, "metadata": {"name": "x"}, **obj}
+    with pytest.raises(ApiException) as err:
+        client.CustomObjectsApi(api).create_namespaced_custom_object(
+            "dnsrace.io", "v1alpha1", namespace, plural, body, field_validation="Strict"
+        )
+    assert err.value.status in (400, 422)
+    assert field in err.value.body
+    assert says in err.value.body

@@ -27,7 +27,7 @@ from kubernetes.client.exceptions import ApiException
 from dnsrace.core.names import GROUP, VERSION, Plural
 from dnsrace.core.times import iso, iso_in, now_iso, timestamp_of
 from dnsrace.operators import telemetry
-from dnsrace.scenarios import configmaps, history
+from dnsrace.scenarios import configmaps, history, wording
 from dnsrace.scenarios.control import LabControl, LabTimeout, Stopped
 from dnsrace.scenarios.dependents import (
     ServiceMonitor,
@@ -375,7 +375,10 @@ class ScenarioRun:
         self, engine: StepEngine, run: Run, deadline: float, stopped: kopf.DaemonStopped
     ) -> None:
         """Every step from the saved index on, then the run's end; StepFailed names the step."""
-        for index in range(int(self.status.get("stepIndex", 0)), len(run.steps)):
+        base = int(self.status["baseGeneration"])
+        first = int(self.status.get("stepIndex", 0))
+        self.save({"step": wording.progress(run.steps, first, base)})
+        for index in range(first, len(run.steps)):
             if stopped:
                 return
             what = f"spec.steps[{index}] {json.dumps(run.steps[index], sort_keys=True)}"
@@ -391,7 +394,9 @@ class ScenarioRun:
             if "grant" not in run.steps[index] or index + 1 == len(run.steps):
                 # a grant's own first write (its pendingGrant, with stepIndex at it) already
                 # makes it resume as a wait for the step it granted: the next write moves on
-                self.save({"stepIndex": index + 1})
+                self.save(
+                    {"stepIndex": index + 1, "step": wording.progress(run.steps, index + 1, base)}
+                )
         if stopped:
             return
         try:
@@ -425,6 +430,7 @@ class ScenarioRun:
                 ("Completed", "True", "Finished", verdict["summary"]),
             ),
             phase="Completed",
+            result=verdict["word"],
             completionTime=now_iso(),
         )
 
@@ -476,6 +482,7 @@ class ScenarioRun:
                 ("Failed", "True", reason, message),
             ),
             phase="Failed",
+            result="FAILED",
             completionTime=now_iso(),
         )
         telemetry.emit("scenario-failed", scenario=self.name, reason=reason, message=message)

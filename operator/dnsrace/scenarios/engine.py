@@ -20,6 +20,7 @@ from dnsrace.core.names import GROUP, VERSION, Plural
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGION
 from dnsrace.core.protocol import Variant
 from dnsrace.lab import objects
+from dnsrace.scenarios import wording
 from dnsrace.scenarios.control import LabControl, LabTimeout
 from dnsrace.scenarios.dependents import ServicesClient, merge
 from dnsrace.scenarios.repair import repair
@@ -294,7 +295,7 @@ class StepEngine:
         step = self.run.steps[index]
         if "enactor" in step:
             self.control.enactor(step["enactor"], **dict(step["set"]))
-            self.note("Enactor", f"enactor {step['enactor']}: set {dict(step['set'])}")
+            self.note("Enactor", wording.enactor_change(str(step["enactor"]), step["set"]))
         elif "planner" in step:
             self._planner(step["planner"])
         elif "waitFor" in step:
@@ -333,10 +334,10 @@ class StepEngine:
             targets = self.control.pool_targets()
             while (n := self.control.newest_plan()) is None or n.generation < until:
                 plan = self.control.create_plan(targets, self.run.endpoints)
-                self.note("PlanCreated", f"planner creates plan g{plan.generation}")
+                self.note("PlanCreated", f"the planner creates plan g{plan.generation}")
         if "run" in p:
             self.control.planner(paused=not p["run"])
-            self.note("Planner", "planner runs at its cadence" if p["run"] else "planner paused")
+            self.note("Planner", wording.step({"planner": {"run": p["run"]}}, self.base))
 
     def _wait(self, w: Mapping[str, Any]) -> None:
         c = self.control
@@ -380,7 +381,7 @@ class StepEngine:
             c.wait(lambda: time.monotonic() >= ends, window + 1, "the window", 0.1)
             if time.monotonic() >= self.deadline:
                 raise LabTimeout(f"durationSeconds used up during a {window:g}s window")
-        self.note("Observed", "observed: " + ", ".join(f"{k}={v}" for k, v in w.items()))
+        self.note("Observed", "observed: " + wording.condition(w, self.base))
 
     def _grant(self, name: str, index: int, view: Any = None) -> None:
         """One move of `name`, exactly, with its plan view holding the generations the trace
