@@ -24,6 +24,8 @@ from tests.conftest import Kubectl
 pytestmark = pytest.mark.integration
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 NS = "dnsrace"
+# the timeline's entries taken from the enactors' Events when a run ends
+INJECTED = {"FaultFired", "Restarted", "CASConflict", "RetireRefused", "FaultNeverFired"}
 
 
 def status_of(crd: client.CustomObjectsApi, name: str) -> dict[str, Any]:
@@ -109,6 +111,13 @@ def test_each_scenario_keeps_its_promise(
         assert "Restarted" in kinds
     printed = kubectl("get", "scenario", name, "-n", NS).stdout
     assert ("OUTAGE" if outage else "HELD") in printed
+    # kubectl describe shows the run's Events in the order they happened: the timeline's
+    # notes (the enactors' Events are on their own objects)
+    described = kubectl("describe", "scenario", name, "-n", NS).stdout
+    rows = described.split("\nEvents:\n", 1)[1].splitlines()[2:]
+    reasons = [row.split()[1] for row in rows if row.strip()]
+    notes = [e["kind"] for e in st["timeline"] if e["kind"] not in INJECTED]
+    assert reasons == notes
 
 
 def test_dnsrace_run_exit_status_follows_the_expectations(
@@ -192,6 +201,32 @@ def test_unknown_enactor_fails_with_a_clear_condition(
         failed["message"] == "spec.enactors[0].name: no enactor 'z' in this lab (there are a, b, c)"
     )
     kubectl("delete", "scenario", "ghost-enactor", "-n", NS)
+
+
+def test_a_wait_that_could_only_time_out_fails_before_the_first_step(
+    lab_quiet: local.LabState, kubectl: Kubectl, crd: client.CustomObjectsApi
+) -> None:
+    """Applied with kubectl (no dnsrace run to check it first): a pausedAt that no pause fault
+    of the enactor has is refused by the controller as InvalidSpec, naming the field and what
+    to write, before it takes the lab (no start time, no base generation): never after a
+    timeout."""
+    doc = yaml.safe_load((SCENARIOS / "race-guarded.yaml").read_text())
+    doc["metadata"]["name"] = "bad-pause-key"
+    doc["spec"]["steps"][2]["waitFor"]["pausedAt"] = "after-pick"
+    kubectl("delete", "scenario", "bad-pause-key", "-n", NS, "--ignore-not-found")
+    kubectl("apply", "-n", NS, "-f", "-", stdin=yaml.safe_dump(doc))
+    kubectl("wait", "-n", NS, "--for=condition=Failed", "scenario/bad-pause-key", "--timeout=60s")
+    st = status_of(crd, "bad-pause-key")
+    failed = condition(st, "Failed")
+    assert failed["reason"] == "InvalidSpec"
+    assert failed["message"].startswith(
+        "spec.steps[2].waitFor.pausedAt: enactor a has no pause fault at 'after-pick' "
+        "(its pause faults so far: after-pick:*); write AT:ENDPOINT"
+    )
+    assert "startTime" not in st
+    assert "baseGeneration" not in st
+    assert st["result"] == "FAILED"
+    kubectl("delete", "scenario", "bad-pause-key", "-n", NS)
 
 
 def assert_held_with_the_guard_engaged(st: dict[str, Any], min_changes: int) -> None:

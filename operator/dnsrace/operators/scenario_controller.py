@@ -191,8 +191,21 @@ class ScenarioRun:
             timeline.append({"time": now_iso(), "kind": kind, "message": message[:500]})
             self.status["timeline"] = timeline[-TIMELINE_LIMIT:]
             self.timeline_unsaved = True
-        kopf.event(self.body, type="Normal", reason=kind, message=message[:1000])
         telemetry.emit("scenario", scenario=self.name, kind=kind, message=message)
+        involved = {
+            "apiVersion": f"{kube.GROUP}/{kube.VERSION}",
+            "kind": "Scenario",
+            "name": self.name,
+            "namespace": self.ns,
+            "uid": self.body.get("metadata", {}).get("uid", ""),
+        }
+        try:
+            kube.post_event(self.api, involved, kind, message, "scenario-controller")
+        except Exception as exc:
+            # the timeline entry above is the record; an Event lost in passing is only noted
+            if not transient(exc) and not isinstance(exc, ApiException):
+                raise
+            telemetry.emit("event-lost", scenario=self.name, kind=kind, error=describe(exc))
 
     # the run -----------------------------------------------------------------------------------
     def run(self, stopped: kopf.DaemonStopped) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable
 from typing import Any
@@ -82,3 +83,38 @@ def patch_status(
     except ApiException as exc:
         if exc.status != 404:
             raise
+
+
+def post_event(
+    api: client.ApiClient,
+    involved: dict[str, Any],
+    reason: str,
+    message: str,
+    component: str,
+    type_: str = "Normal",
+) -> None:
+    """A core/v1 Event on `involved` (apiVersion, kind, name, namespace, uid) stamped only with
+    its eventTime, to the microsecond. `kubectl describe` orders Events by lastTimestamp when
+    one is set, and that has whole seconds: several Events in one second came out in any
+    order. Without it, they sort by eventTime: in the order they happened. A failure to post
+    is the caller's to ignore (an Event is never the evidence)."""
+    now = dt.datetime.now(dt.UTC)
+    body = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {
+            "generateName": f"{involved['name'][:200]}.",
+            "namespace": involved["namespace"],
+        },
+        "involvedObject": involved,
+        "reason": reason[:128],
+        "message": message[:1000],
+        "type": type_,
+        "eventTime": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "action": reason[:128],
+        "reportingComponent": component,
+        "reportingInstance": component,
+        "source": {"component": component},
+        "count": 1,
+    }
+    client.CoreV1Api(api).create_namespaced_event(involved["namespace"], body)
