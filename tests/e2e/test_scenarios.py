@@ -400,6 +400,10 @@ def test_report_is_self_contained_with_its_plots(
     assert page.count("data:image/png;base64,") == 3
     assert "STALE OVERWRITE" in page
     assert "OUTAGE" in page
+    # the faults the run injected, each with how often it fired, as tables a reader sees
+    assert "<h2>Faults injected</h2>" in page
+    assert "<td>a</td><td>after-pick pause</td><td>1</td>" in page
+    assert "<td>FaultFired</td><td>enactor b: before-cleanup pause" in page
     missing = subprocess.run(
         [
             sys.executable,

@@ -14,8 +14,10 @@ from typing import Any
 
 import yaml
 
-from dnsrace.lab.versions import CRDS_DIR as CRDS
-from dnsrace.lab.versions import REPO_ROOT as ROOT
+from dnsrace.lab import versions
+
+CRDS = versions.CRDS_DIR
+ROOT = versions.REPO_ROOT
 
 PAGE = ROOT / "docs" / "reference" / "crds.md"
 ORDER = ("scenarios", "enactors", "planners", "dnsplans", "loadbalancers")

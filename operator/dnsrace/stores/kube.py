@@ -93,17 +93,19 @@ def post_event(
     component: str,
     type_: str = "Normal",
 ) -> None:
-    """A core/v1 Event on `involved` (apiVersion, kind, name, namespace, uid) stamped only with
-    its eventTime, to the microsecond. `kubectl describe` orders Events by lastTimestamp when
-    one is set, and that has whole seconds: several Events in one second came out in any
-    order. Without it, they sort by eventTime: in the order they happened. A failure to post
-    is the caller's to ignore (an Event is never the evidence)."""
+    """A core/v1 Event on `involved` (apiVersion, kind, name, namespace, uid), stamped with its
+    eventTime to the microsecond and named after it (NAME.<microseconds, hex>), so the API lists
+    an object's Events in the order they happened. `kubectl describe` sorts them by
+    lastTimestamp, which has whole seconds (kopf's Events: several in one second came out in
+    any order); these have none, and its sort leaves a list already in order as it is. A
+    failure to post is the caller's to ignore (an Event is never the evidence)."""
     now = dt.datetime.now(dt.UTC)
+    stamp = f"{round(now.timestamp() * 1_000_000):015x}"
     body = {
         "apiVersion": "v1",
         "kind": "Event",
         "metadata": {
-            "generateName": f"{involved['name'][:200]}.",
+            "name": f"{involved['name'][:200]}.{stamp}",
             "namespace": involved["namespace"],
         },
         "involvedObject": involved,

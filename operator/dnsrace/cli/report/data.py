@@ -27,7 +27,12 @@ EVENT_STYLE = {
     "CASConflict": ("#17becf", "CAS conflict"),
     "PlanDeleted": ("#bcbd22", "plan deleted (unused)"),
     "EndpointRepaired": ("#9467bd", "repaired"),
+    # on the Enactor objects: an injected fault as it fired, a process back after a crash
+    "FaultFired": ("#7f7f7f", "fault fired"),
+    "Restarted": ("#e377c2", "enactor restarted"),
 }
+# Events about an enactor, not a plan: kept whatever generation their object's name carries
+ENACTOR_EVENTS = {"FaultFired", "Restarted"}
 
 
 class ReportError(RuntimeError):
@@ -74,7 +79,8 @@ def load(
         events = [
             e
             for e in events_since(client.CoreV1Api(api), ns, _ts(st["startTime"]), set(EVENT_STYLE))
-            if generation_of(e.plan) > base and _ts(e.time) <= end + 1
+            if (e.reason in ENACTOR_EVENTS or generation_of(e.plan) > base)
+            and _ts(e.time) <= end + 1
         ]
     return obj, samples, events
 
@@ -107,4 +113,13 @@ def rates(rows: list[dict[str, Any]], svc: str, key: str, window: float = 1.0) -
     return out
 
 
-__all__ = ["EVENT_STYLE", "Any", "ReportError", "Sample", "empty_spans", "load", "rates"]
+__all__ = [
+    "ENACTOR_EVENTS",
+    "EVENT_STYLE",
+    "Any",
+    "ReportError",
+    "Sample",
+    "empty_spans",
+    "load",
+    "rates",
+]

@@ -20,6 +20,13 @@ def _img(path: Path) -> str:
     return f'<img alt="{html.escape(path.name)}" src="data:image/png;base64,{data}">'
 
 
+def fired(fault: dict[str, Any]) -> str:
+    """How often a fault fired; one that never did says so (and whether it was allowed to)."""
+    if fault["fired"]:
+        return str(fault["fired"])
+    return "never fired" + (" (allowed: mayNeverFire)" if fault["mayNeverFire"] else "")
+
+
 def render_html(
     obj: dict[str, Any], events: list[LabEvent], out: Path, plots: list[str], t0: float
 ) -> str:
@@ -65,7 +72,18 @@ def render_html(
         f"<tr><td>{_ts(e.time) - t0:7.2f}s</td><td>{html.escape(e.reason)}</td>"
         f"<td>{html.escape(e.message)}</td></tr>"
         for e in events
-        if e.reason not in ("CASConflict",)
+    )
+    faults = "".join(
+        f"<tr><td>{html.escape(f['enactor'])}</td><td>{html.escape(f['fault'])}</td>"
+        f"<td>{fired(f)}</td><td>{html.escape(str(f.get('where', '')))}</td>"
+        f"<td>{f.get('restarted', '')}</td></tr>"
+        for f in v.get("faults", [])
+    )
+    injected = (
+        "<h2>Faults injected</h2><table><tr><th>enactor</th><th>fault</th><th>fired</th>"
+        f"<th>last at</th><th>restarts</th></tr>{faults}</table>"
+        if faults
+        else ""
     )
     images = "".join(f"<figure>{_img(out / p)}</figure>" for p in plots)
     return f"""<!doctype html>
@@ -85,6 +103,7 @@ keep {spec.get("keep", 2)}; started {html.escape(st.get("startTime", "?"))}, fin
 <p class="summary">{html.escape(v.get("summary", ""))}</p>
 <h2>What happened</h2><ol>{story or NOTHING_HAPPENED}</ol>
 <h2>Verdict</h2><table>{rows}</table>
+{injected}
 {cascade}
 <h2>Plots</h2>{images}
 <h2>Enactor events</h2><table><tr><th>t</th><th>reason</th><th>message</th></tr>{notable}</table>
