@@ -3,6 +3,7 @@ say the same: a phase or result the code writes is one the API server takes."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
@@ -32,7 +33,8 @@ def test_each_invariant_means_one_sentence_and_the_crd_bounds_each() -> None:
 
 
 def test_members_are_the_strings_the_api_stores() -> None:
-    assert Phase.COMPLETED == "Completed"
+    # what goes on the wire in a status patch, and into a summary
+    assert json.dumps({"phase": Phase.COMPLETED}) == '{"phase": "Completed"}'
     assert f"{Result.OUTAGE}: empty" == "OUTAGE: empty"
     assert Phase("Failed").finished
     assert not Phase.RUNNING.finished

@@ -79,17 +79,14 @@ from dnsrace.core.records import (
     name_of_key,
 )
 from dnsrace.core.requests import Response, describe
+from dnsrace.core.vocabulary import Invariant
 from dnsrace.stores.etcd import KeyValue
 from dnsrace.stores.memetcd import MemoryEtcd
 from dnsrace.stores.plans import MemoryPlanStore, view_at
 from dnsrace.stores.records import MemoryRecordStore, executor
 
 ENACTOR_NAMES = "abcdefghij"
-INVARIANTS = {
-    "I1": "once applied, an endpoint's record is never empty",
-    "I2": "an endpoint's generation never decreases",
-    "I3": "no record refers to a deleted plan",
-}
+INVARIANTS = {str(i): i.meaning for i in Invariant}
 POOL = (Target("10.0.0.1", 1, "lb-1"),)  # every plan has the pool's targets, as in the lab
 
 KVKey = tuple[bytes, bytes, int, int]  # key, value, mod revision, create revision

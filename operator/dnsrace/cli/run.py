@@ -18,6 +18,7 @@ from kubernetes.client.exceptions import ApiException
 
 from dnsrace.core.names import Plural
 from dnsrace.core.plans import ENDPOINT_LABELS
+from dnsrace.core.vocabulary import Condition, Phase
 from dnsrace.scenarios.engine import ScenarioInvalid, prepare
 from dnsrace.stores import kube
 
@@ -123,7 +124,7 @@ def apply(api: client.ApiClient, ns: str, doc: dict[str, Any]) -> str:
     try:
         old: Any = crd.get_namespaced_custom_object(kube.GROUP, kube.VERSION, ns, PLURAL, name)
         phase = (old.get("status") or {}).get("phase")
-        if phase in ("Running", "Waiting") or (
+        if phase in (Phase.RUNNING, Phase.WAITING) or (
             phase is None and not old["metadata"].get("deletionTimestamp")
         ):
             raise RunError(
@@ -200,7 +201,7 @@ def run_scenario_file(
                     flush=True,
                 )
             last = line
-        if st.get("phase") in ("Completed", "Failed"):
+        if st.get("phase") in (Phase.COMPLETED, Phase.FAILED):
             break
         if time.monotonic() - started > timeout:
             raise RunError(
@@ -210,7 +211,7 @@ def run_scenario_file(
     if tty and not as_json:
         print(file=sys.stderr)
     verdict = st.get("verdict") or {}
-    passed = st.get("phase") == "Completed" and bool(verdict.get("passed"))
+    passed = st.get("phase") == Phase.COMPLETED and bool(verdict.get("passed"))
     if as_json:
         print(
             json.dumps(
@@ -231,9 +232,9 @@ def run_scenario_file(
 
 
 def render_verdict(name: str, st: dict[str, Any]) -> str:
-    if st.get("phase") == "Failed":
+    if st.get("phase") == Phase.FAILED:
         failed: dict[str, Any] = next(
-            (c for c in st.get("conditions", []) if c["type"] == "Failed"), {}
+            (c for c in st.get("conditions", []) if c["type"] == Condition.FAILED), {}
         )
         return f"scenario {name} FAILED: {failed.get('message', '?')}"
     v = st.get("verdict") or {}

@@ -23,9 +23,9 @@ class Invariant(StrEnum):
 
 
 MEANINGS = {
-    Invariant.I1: "once applied, an endpoint's record is never empty (empty, it answers NXDOMAIN)",
-    Invariant.I2: "an endpoint's generation never goes down",
-    Invariant.I3: "no endpoint's record refers to a deleted plan",
+    Invariant.I1: "once applied, an endpoint's record is never empty",
+    Invariant.I2: "an endpoint's generation never decreases",
+    Invariant.I3: "no record refers to a deleted plan",
 }
 
 

@@ -19,9 +19,10 @@ from typing import Any
 import kopf
 import prometheus_client as prom
 from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from dnsrace.core.faults import Fault, due, parse_faults
-from dnsrace.core.names import GROUP, VERSION, Plural, walk_start
+from dnsrace.core.names import API_VERSION, GROUP, VERSION, Plural, walk_start
 from dnsrace.core.protocol import Enactor, EnactorState, Event, Pc, Variant, move
 from dnsrace.core.times import now_iso
 from dnsrace.operators import telemetry
@@ -29,6 +30,7 @@ from dnsrace.stores import kube
 from dnsrace.stores.plans import CachedPlanStore, KubePlanStore
 from dnsrace.stores.planwatch import KubePlanSource, PlanWatch
 from dnsrace.stores.records import EtcdRecordStore, executor
+from dnsrace.stores.transient import describe, transient
 
 ENACTOR_ID_ENV = "DNSRACE_ENACTOR_ID"
 RECORD_STORE_ENV = "DNSRACE_RECORD_STORE"
@@ -118,19 +120,26 @@ def enactor_loop(
     status: kopf.Status,
     name: str,
     namespace: str | None,
+    uid: str | None,
     memo: kopf.Memo,
     **_: Any,
 ) -> None:
-    ProtocolLoop(memo, spec, status, name, namespace or kube.namespace()).run(stopped)
+    ProtocolLoop(memo, spec, status, name, namespace or kube.namespace(), uid or "").run(stopped)
 
 
 class ProtocolLoop:
     """The live loop: wait for work, apply due faults, take one protocol step, report."""
 
     def __init__(
-        self, memo: kopf.Memo, spec: kopf.Spec, status: kopf.Status, name: str, namespace: str
+        self,
+        memo: kopf.Memo,
+        spec: kopf.Spec,
+        status: kopf.Status,
+        name: str,
+        namespace: str,
+        uid: str = "",
     ) -> None:
-        self.memo, self.spec, self.name, self.ns = memo, spec, name, namespace
+        self.memo, self.spec, self.name, self.ns, self.uid = memo, spec, name, namespace, uid
         self.api: client.ApiClient = memo.api
         self.plans: CachedPlanStore = memo.plans
         self.records: EtcdRecordStore = memo.records
@@ -290,12 +299,21 @@ class ProtocolLoop:
         return tally
 
     def event(self, type_: str, reason: str, message: str) -> None:
-        ref: Any = {
-            "apiVersion": "dnsrace.io/v1alpha1",
+        """An Event on this Enactor, posted before the next move (a crash fault's before the
+        process exits: kopf's own posting is queued and would be lost with it)."""
+        involved = {
+            "apiVersion": API_VERSION,
             "kind": "Enactor",
-            "metadata": {"name": self.name, "namespace": self.ns},
+            "name": self.name,
+            "namespace": self.ns,
+            "uid": self.uid,
         }
-        kopf.event(ref, type=type_, reason=reason, message=message)
+        try:
+            kube.post_event(self.api, involved, reason, message, f"enactor-{self.name}", type_)
+        except Exception as exc:
+            if not transient(exc) and not isinstance(exc, ApiException):
+                raise
+            telemetry.emit("event-lost", enactor=self.name, reason=reason, error=describe(exc))
 
     def apply(self, fault: Fault, stopped: kopf.DaemonStopped) -> None:
         where = fault.key

@@ -26,6 +26,7 @@ from kubernetes.client.exceptions import ApiException
 
 from dnsrace.core.names import GROUP, VERSION, Plural
 from dnsrace.core.times import iso, iso_in, now_iso, timestamp_of
+from dnsrace.core.vocabulary import Condition, Phase, Reason, Result
 from dnsrace.operators import telemetry
 from dnsrace.scenarios import configmaps, history, wording
 from dnsrace.scenarios.control import LabControl, LabTimeout, Stopped
@@ -81,7 +82,7 @@ def scenario_daemon(
     ns = namespace or kube.namespace()
     runner = ScenarioRun(memo, ns, name, dict(spec), dict(status), int(meta["generation"]), body)
     try:
-        if status.get("phase") not in ("Completed", "Failed"):
+        if not Phase(status.get("phase") or Phase.WAITING).finished:
             runner.run(stopped)
         elif not status.get("labRestored") and runner.take_the_lab():
             try:
@@ -213,7 +214,7 @@ class ScenarioRun:
         try:
             run = prepare(self.spec)
         except ScenarioInvalid as exc:
-            self.fail("InvalidSpec", str(exc))
+            self.fail(Reason.INVALID_SPEC, str(exc))
             self.save({"labRestored": True})  # nothing was changed on the lab
             return
         while not stopped and not self._acquire():
@@ -236,7 +237,7 @@ class ScenarioRun:
                 ValueError,
                 ServicesUnavailable,
             ) as exc:
-                self.fail("RunError", describe(exc))
+                self.fail(Reason.RUN_ERROR, describe(exc))
             if stopped and not deleted(stopped):
                 return  # the controller exits: the next one resumes the run where it stopped
             if stopped:
@@ -253,9 +254,9 @@ class ScenarioRun:
         if keep > 0 and not deleted(stopped):
             until = self.status.get("aftermathUntil") or iso_in(keep)
             self.condition(
-                "LabRestored",
+                Condition.LAB_RESTORED,
                 "False",
-                "AftermathKept",
+                Reason.AFTERMATH_KEPT,
                 f"the lab stays as the run left it until {until} "
                 f"(spec.aftermath.keepSeconds {keep:g}); then its standing settings return",
                 aftermathUntil=until,
@@ -265,9 +266,9 @@ class ScenarioRun:
                 return  # the controller exits: the next one waits out the rest and restores
         retrying(self.control.restore, SAVE_SECONDS, "the lab's standing settings")
         self.condition(
-            "LabRestored",
+            Condition.LAB_RESTORED,
             "True",
-            "Restored",
+            Reason.RESTORED,
             "planner at its standing cadence; enactors unpaused, no fault, no step or view gate",
             labRestored=True,
         )
@@ -275,7 +276,7 @@ class ScenarioRun:
     def take_the_lab(self) -> bool:
         """For a finished run still to restore the lab: only while no other scenario runs (a
         restarted controller must not undo a run in progress). Takes the process lock."""
-        if any(st.get("phase") == "Running" for st in self._others().values()):
+        if any(st.get("phase") == Phase.RUNNING for st in self._others().values()):
             return False
         return bool(self.memo.lock.acquire(blocking=False))
 
@@ -295,24 +296,24 @@ class ScenarioRun:
         running = [
             name
             for name, st in self._others().items()
-            if st.get("phase") == "Running"
+            if st.get("phase") == Phase.RUNNING
             # a finished run whose aftermath is still kept holds the lab too
             or (
-                st.get("phase") in ("Completed", "Failed")
+                st.get("phase") in (Phase.COMPLETED, Phase.FAILED)
                 and st.get("aftermathUntil")
                 and not st.get("labRestored")
             )
         ]
-        mine_running = self.status.get("phase") == "Running"
+        mine_running = self.status.get("phase") == Phase.RUNNING
         acquired = False if running and not mine_running else self.memo.lock.acquire(blocking=False)
         if not acquired:
             who = running[0] if running else "another scenario"
-            if self.status.get("phase") != "Waiting":
-                self.save({"phase": "Waiting"})
+            if self.status.get("phase") != Phase.WAITING:
+                self.save({"phase": Phase.WAITING})
                 self.condition(
-                    "Waiting",
+                    Condition.WAITING,
                     "True",
-                    "AnotherScenarioRunning",
+                    Reason.ANOTHER_SCENARIO_RUNNING,
                     f"waiting: scenario {who} is running (one at a time)",
                 )
             return False
@@ -352,15 +353,15 @@ class ScenarioRun:
     def _start_or_resume(self, run: Run) -> float:
         """Mark the run Running (or note that it resumes); its deadline, which counts from the
         run's start across controller restarts (a time.monotonic instant)."""
-        resumed = self.status.get("phase") == "Running"
+        resumed = self.status.get("phase") == Phase.RUNNING
         timeout = float(self.spec.get("durationSeconds", 120))
         started = timestamp_of(self.status["startTime"]) if resumed else time.time()
         if not resumed:
             for cm in (series_configmap(self.name), services_configmap(self.name)):
                 configmaps.delete(self.api, self.ns, cm)  # a rerun starts with no old samples
-            self.save({"phase": "Running", "startTime": now_iso(), "timeline": []})
-            self.condition("Waiting", "False", "Started", "running")
-            self.condition("Running", "True", "Started", f"{len(run.steps)} steps")
+            self.save({"phase": Phase.RUNNING, "startTime": now_iso(), "timeline": []})
+            self.condition(Condition.WAITING, "False", Reason.STARTED, "running")
+            self.condition(Condition.RUNNING, "True", Reason.STARTED, f"{len(run.steps)} steps")
         else:
             self.note(
                 "Resumed",
@@ -398,12 +399,12 @@ class ScenarioRun:
             if time.monotonic() > deadline:
                 duration = float(self.spec.get("durationSeconds", 120))
                 raise StepFailed(
-                    "DurationExceeded", f"durationSeconds {duration:g} exceeded before {what}"
+                    Reason.DURATION_EXCEEDED, f"durationSeconds {duration:g} exceeded before {what}"
                 )
             try:
                 self.retry_step(functools.partial(engine.execute, index), deadline, what)
             except LabTimeout as exc:
-                raise StepFailed("StepTimedOut", f"{what}: {exc}") from exc
+                raise StepFailed(Reason.STEP_TIMED_OUT, f"{what}: {exc}") from exc
             if "grant" not in run.steps[index] or index + 1 == len(run.steps):
                 # a grant's own first write (its pendingGrant, with stepIndex at it) already
                 # makes it resume as a wait for the step it granted: the next write moves on
@@ -415,7 +416,9 @@ class ScenarioRun:
         try:
             self.retry_step(engine.finish, deadline, "the run's end")
         except LabTimeout as exc:
-            raise StepFailed("StepTimedOut", f"the run's end (enactors settling): {exc}") from exc
+            raise StepFailed(
+                Reason.STEP_TIMED_OUT, f"the run's end (enactors settling): {exc}"
+            ) from exc
 
     def _conclude(self, run: Run, monitored: bool) -> None:
         """The verdict (record-store history, plans, probes, services) and the final conditions."""
@@ -434,15 +437,15 @@ class ScenarioRun:
         self.conditions(
             (
                 (
-                    "VerdictPassed",
+                    Condition.VERDICT_PASSED,
                     "True" if passed else "False",
-                    "ExpectationsMet" if passed else "ExpectationsNotMet",
+                    Reason.EXPECTATIONS_MET if passed else Reason.EXPECTATIONS_NOT_MET,
                     "; ".join(verdict["failures"]) or "every expectation holds",
                 ),
-                ("Running", "False", "Finished", "run finished"),
-                ("Completed", "True", "Finished", verdict["summary"]),
+                (Condition.RUNNING, "False", Reason.FINISHED, "run finished"),
+                (Condition.COMPLETED, "True", Reason.FINISHED, verdict["summary"]),
             ),
-            phase="Completed",
+            phase=Phase.COMPLETED,
             result=verdict["word"],
             completionTime=now_iso(),
         )
@@ -490,12 +493,12 @@ class ScenarioRun:
     def fail(self, reason: str, message: str) -> None:
         self.conditions(
             (
-                ("Running", "False", reason, message),
-                ("Completed", "False", reason, message),
-                ("Failed", "True", reason, message),
+                (Condition.RUNNING, "False", reason, message),
+                (Condition.COMPLETED, "False", reason, message),
+                (Condition.FAILED, "True", reason, message),
             ),
-            phase="Failed",
-            result="FAILED",
+            phase=Phase.FAILED,
+            result=Result.FAILED,
             completionTime=now_iso(),
         )
         telemetry.emit("scenario-failed", scenario=self.name, reason=reason, message=message)

@@ -33,6 +33,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from dnsrace.core.vocabulary import Invariant, Result
+
 META = "/dnsrace/endpoints/"
 SKYDNS = "/skydns/"
 
@@ -101,11 +103,11 @@ class Report:
     def word(self) -> str:
         """The worst thing that happened on any endpoint: OUTAGE (an endpoint was empty), STALE
         (one went back a generation or used a deleted plan, but answered), HELD (neither)."""
-        if self.of("I1"):
-            return "OUTAGE"
+        if self.of(Invariant.I1):
+            return Result.OUTAGE
         if self.findings:
-            return "STALE"
-        return "HELD"
+            return Result.STALE
+        return Result.HELD
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -114,8 +116,8 @@ class Report:
             "revisionsChecked": self.revisions_checked,
             "changes": self.changes,
             "endpoints": list(self.endpoints),
-            "emptyEndpoints": sorted({f.endpoint for f in self.of("I1")}),
-            "violations": {inv: len(self.of(inv)) for inv in ("I1", "I2", "I3")},
+            "emptyEndpoints": sorted({f.endpoint for f in self.of(Invariant.I1)}),
+            "violations": {inv: len(self.of(inv)) for inv in Invariant},
             "undecidedI3": len(self.undecided),
             "findings": [f.as_json() for f in self.findings[:20]],
             "word": self.word,
@@ -191,17 +193,17 @@ def check(
         if gone is not None and until > gone:
             at = max(since, gone + 1)
             report.findings.append(
-                Finding("I3", at, name, META + name, plan, f"{plan} deleted before r{at}")
+                Finding(Invariant.I3, at, name, META + name, plan, f"{plan} deleted before r{at}")
             )
         elif covering:
             at = covering[0].after
             report.findings.append(
-                Finding("I3", at, name, META + name, plan, f"{plan} deleted by r{at}")
+                Finding(Invariant.I3, at, name, META + name, plan, f"{plan} deleted by r{at}")
             )
         elif gone is not None and until > alive_until:
             at = max(since, alive_until + 1)
             report.undecided.append(
-                Finding("I3", at, name, META + name, plan, "deleted about then")
+                Finding(Invariant.I3, at, name, META + name, plan, "deleted about then")
             )
 
     def observe(revision: int, touched: set[str], keys: dict[str, str]) -> None:
@@ -219,7 +221,9 @@ def check(
                 empty.add(name)
                 gone = keys.get(name, META + name)
                 report.findings.append(
-                    Finding("I1", revision, name, gone, f"g{generation} served", "no targets")
+                    Finding(
+                        Invariant.I1, revision, name, gone, f"g{generation} served", "no targets"
+                    )
                 )
             elif name in names:
                 empty.discard(name)
@@ -228,7 +232,12 @@ def check(
             if generation < previous.get(name, 0):
                 report.findings.append(
                     Finding(
-                        "I2", revision, name, META + name, f"g{previous[name]}", f"g{generation}"
+                        Invariant.I2,
+                        revision,
+                        name,
+                        META + name,
+                        f"g{previous[name]}",
+                        f"g{generation}",
                     )
                 )
             previous[name] = generation

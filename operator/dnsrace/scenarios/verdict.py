@@ -13,6 +13,7 @@ from typing import Any
 from dnsrace.core.faults import Fault
 from dnsrace.core.plans import REGIONAL_ENDPOINT, generation_of
 from dnsrace.core.times import timestamp_of
+from dnsrace.core.vocabulary import Invariant, Result
 from dnsrace.scenarios import cascade, history
 from dnsrace.scenarios.control import LabControl
 from dnsrace.scenarios.engine import Run
@@ -80,7 +81,7 @@ def compute_verdict(
     verdict["oracle"] = oracle
     # every write that lowered an endpoint's generation, from the full history (the probes'
     # samples could miss one while the controller restarts)
-    verdict["regressions"] = oracle["violations"]["I2"]
+    verdict["regressions"] = oracle["violations"][Invariant.I2]
     if run.simulated is not None:
         verdict["simulated"] = run.simulated
     failures = check_expectations(spec.get("expect") or {}, verdict)
@@ -102,9 +103,9 @@ def compute_verdict(
     verdict["word"] = word = worst(oracle, verdict)
     empty = sorted(set(oracle["emptyEndpoints"]) | set(verdict["emptySamples"]))
     found = oracle["violations"]
-    if word == "OUTAGE":
+    if word == Result.OUTAGE:
         head = f"OUTAGE: empty {', '.join(empty)}; {REGIONAL_ENDPOINT} {answer.rcode}"
-    elif word == "STALE":
+    elif word == Result.STALE:
         head = (
             f"STALE: {found['I2']} regressions, {found['I3']} records on deleted plans; "
             f"{REGIONAL_ENDPOINT} {answer.rcode}"
@@ -172,10 +173,10 @@ def worst(oracle: Mapping[str, Any], verdict: Mapping[str, Any]) -> str:
     oracle found it in the store or a probe saw it, the rest is the oracle's word (the
     verdict's regressions are its I2 findings)."""
     if oracle["emptyEndpoints"] or verdict["emptySamples"]:
-        return "OUTAGE"
-    if oracle["word"] != "HELD":
-        return "STALE"
-    return "HELD"
+        return Result.OUTAGE
+    if oracle["word"] != Result.HELD:
+        return Result.STALE
+    return Result.HELD
 
 
 def _outside(what: str, value: int, bounds: Mapping[str, Any]) -> list[str]:

@@ -14,6 +14,7 @@ from kubernetes.client.exceptions import ApiException
 from dnsrace.core.names import Plural
 from dnsrace.core.plans import generation_of
 from dnsrace.core.times import timestamp_of as _ts
+from dnsrace.core.vocabulary import Phase
 from dnsrace.scenarios import configmaps
 from dnsrace.scenarios.control import LabEvent, events_since
 from dnsrace.stores import kube
@@ -64,7 +65,7 @@ def load(
             ) from exc
         raise
     st = obj.get("status") or {}
-    if st.get("phase") not in ("Completed", "Failed"):
+    if st.get("phase") not in (Phase.COMPLETED, Phase.FAILED):
         raise ReportError(
             f"scenario {name} is {st.get('phase', 'Pending')}; report it when it has finished"
         )
