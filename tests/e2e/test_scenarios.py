@@ -191,16 +191,26 @@ def test_unknown_enactor_fails_with_a_clear_condition(
     doc = yaml.safe_load((SCENARIOS / "race-guarded.yaml").read_text())
     doc["metadata"]["name"] = "ghost-enactor"
     doc["spec"]["enactors"] = [{"name": "z", "faults": [{"at": "after-pick", "pause": True}]}]
-    kubectl("delete", "scenario", "ghost-enactor", "-n", NS, "--ignore-not-found")
-    kubectl("apply", "-n", NS, "-f", "-", stdin=yaml.safe_dump(doc))
-    kubectl("wait", "-n", NS, "--for=condition=Failed", "scenario/ghost-enactor", "--timeout=60s")
-    st = status_of(crd, "ghost-enactor")
+    st = refused_by_the_controller(kubectl, crd, doc)
     failed = condition(st, "Failed")
     assert failed["reason"] == "InvalidSpec"
     assert (
         failed["message"] == "spec.enactors[0].name: no enactor 'z' in this lab (there are a, b, c)"
     )
-    kubectl("delete", "scenario", "ghost-enactor", "-n", NS)
+
+
+def refused_by_the_controller(
+    kubectl: Kubectl, crd: client.CustomObjectsApi, doc: dict[str, Any]
+) -> dict[str, Any]:
+    """Apply `doc` with kubectl (no dnsrace run to check it first), wait for it to fail, and
+    return its status (the Scenario is deleted)."""
+    name = doc["metadata"]["name"]
+    kubectl("delete", "scenario", name, "-n", NS, "--ignore-not-found")
+    kubectl("apply", "-n", NS, "-f", "-", stdin=yaml.safe_dump(doc))
+    kubectl("wait", "-n", NS, "--for=condition=Failed", f"scenario/{name}", "--timeout=60s")
+    st = status_of(crd, name)
+    kubectl("delete", "scenario", name, "-n", NS)
+    return st
 
 
 def test_a_wait_that_could_only_time_out_fails_before_the_first_step(
@@ -213,10 +223,7 @@ def test_a_wait_that_could_only_time_out_fails_before_the_first_step(
     doc = yaml.safe_load((SCENARIOS / "race-guarded.yaml").read_text())
     doc["metadata"]["name"] = "bad-pause-key"
     doc["spec"]["steps"][2]["waitFor"]["pausedAt"] = "after-pick"
-    kubectl("delete", "scenario", "bad-pause-key", "-n", NS, "--ignore-not-found")
-    kubectl("apply", "-n", NS, "-f", "-", stdin=yaml.safe_dump(doc))
-    kubectl("wait", "-n", NS, "--for=condition=Failed", "scenario/bad-pause-key", "--timeout=60s")
-    st = status_of(crd, "bad-pause-key")
+    st = refused_by_the_controller(kubectl, crd, doc)
     failed = condition(st, "Failed")
     assert failed["reason"] == "InvalidSpec"
     assert failed["message"].startswith(
@@ -226,7 +233,6 @@ def test_a_wait_that_could_only_time_out_fails_before_the_first_step(
     assert "startTime" not in st
     assert "baseGeneration" not in st
     assert st["result"] == "FAILED"
-    kubectl("delete", "scenario", "bad-pause-key", "-n", NS)
 
 
 def assert_held_with_the_guard_engaged(st: dict[str, Any], min_changes: int) -> None:

@@ -24,8 +24,9 @@ GOOD: dict[str, Any] = {
 }
 
 
-def _with(path: list[Any], value: Any) -> dict[str, Any]:
-    obj = copy.deepcopy(GOOD)
+def _with(path: list[Any], value: Any, base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`base` (GOOD by default) with the field at `path` set to `value`."""
+    obj = copy.deepcopy(GOOD if base is None else base)
     node = obj
     for key in path[:-1]:
         node = node[key]
@@ -196,12 +197,7 @@ WAIT = ["spec", "steps", 1, "waitFor"]
 
 
 def _race_with(path: list[Any], value: Any) -> dict[str, Any]:
-    obj = copy.deepcopy(RACE)
-    node = obj
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
-    return obj
+    return _with(path, value, RACE)
 
 
 # each rule: the change, the field the refusal must name, and what it must say to write

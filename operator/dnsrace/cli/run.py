@@ -80,16 +80,14 @@ def problems(api: client.ApiClient, ns: str, doc: dict[str, Any]) -> list[str]:
     (defaults filled in), the scenario controller's own checks."""
     crd = client.CustomObjectsApi(api)
     body = json.loads(json.dumps(doc))
-    try:
-        stored: Any = crd.create_namespaced_custom_object(
-            kube.GROUP,
-            kube.VERSION,
-            ns,
-            PLURAL,
-            body,
-            dry_run="All",
-            field_validation=kube.STRICT,
+
+    def dry_run(obj: dict[str, Any]) -> Any:
+        return crd.create_namespaced_custom_object(
+            kube.GROUP, kube.VERSION, ns, PLURAL, obj, dry_run="All", field_validation=kube.STRICT
         )
+
+    try:
+        stored = dry_run(body)
     except ApiException as exc:
         if exc.status != 409:
             return refusal_lines(exc)
@@ -98,15 +96,7 @@ def problems(api: client.ApiClient, ns: str, doc: dict[str, Any]) -> list[str]:
         meta = {k: v for k, v in body["metadata"].items() if k != "name"}
         body["metadata"] = {**meta, "generateName": f"{str(doc['metadata']['name'])[:190]}-"}
         try:
-            stored = crd.create_namespaced_custom_object(
-                kube.GROUP,
-                kube.VERSION,
-                ns,
-                PLURAL,
-                body,
-                dry_run="All",
-                field_validation=kube.STRICT,
-            )
+            stored = dry_run(body)
         except ApiException as again:
             return refusal_lines(again)
     try:
