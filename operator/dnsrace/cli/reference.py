@@ -88,8 +88,9 @@ def render() -> str:
         "Every field of the lab's custom resources (group `dnsrace.io`, version `v1alpha1`): its",
         "type, its meaning, and what the API server checks (bounds, defaults and rules). The",
         "same text answers `kubectl explain`, e.g. `kubectl explain scenario.spec.expect`.",
-        "This page is rendered from the CRDs (`python -m dnsrace.cli.reference --write`);",
-        "a test keeps it equal to them.",
+        "Each field is defined once, in `dnsrace.core.resources`; the CRDs are rendered from",
+        "those definitions (`python -m dnsrace.lab.crds --write`) and this page from the CRDs",
+        "(`python -m dnsrace.cli.reference --write`); tests keep all three equal.",
     ]
     for plural in ORDER:
         crd = yaml.safe_load((CRDS / f"{plural}.dnsrace.io.yaml").read_text())

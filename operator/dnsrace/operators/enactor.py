@@ -21,9 +21,11 @@ import prometheus_client as prom
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from dnsrace.core import schema
 from dnsrace.core.faults import Fault, due, parse_faults
 from dnsrace.core.names import API_VERSION, GROUP, VERSION, Plural, walk_start
 from dnsrace.core.protocol import Enactor, EnactorState, Event, Pc, Variant, move
+from dnsrace.core.resources.enactor import EnactorSpec
 from dnsrace.core.times import now_iso
 from dnsrace.operators import telemetry
 from dnsrace.stores import kube
@@ -157,13 +159,17 @@ class ProtocolLoop:
         self.reported: dict[str, Any] = {}
 
     # settings from the live spec --------------------------------------------------------------
-    def enactor(self) -> Enactor:
-        start = self.spec.get("walkStart")
+    def settings(self) -> EnactorSpec:
+        """The live spec, typed and with its defaults (read once per move: one snapshot)."""
+        return schema.parse(EnactorSpec, self.spec)
+
+    def enactor(self, settings: EnactorSpec) -> Enactor:
+        start = settings.walkStart
         return Enactor(
             self.name,
-            Variant(self.spec.get("protocol", "unguarded")),
-            int(self.spec.get("keep", 3)),
-            walk_start(self.name) if start is None else float(start),
+            Variant(settings.protocol),
+            settings.keep,
+            walk_start(self.name) if start is None else start,
         )
 
     def forget_cleared_crashes(self) -> None:
@@ -187,42 +193,46 @@ class ProtocolLoop:
         while not stopped:
             self.memo.spec_changed.clear()  # before reading the spec: a change after wakes
             self.forget_cleared_crashes()
-            self.follow_run()
-            gate = self.spec.get("stepGate")
-            if not self.may_step(gate, stopped):
+            settings = self.settings()
+            self.follow_run(settings.run or "")
+            gate = settings.stepGate
+            if not self.may_step(settings, stopped):
                 continue
             for fault in due(self.faults(), self.state, just_picked):
                 self.apply(fault, stopped)
                 if stopped:
                     return
             before = self.state
-            self.state, events, _ = move(self.enactor(), before, self.plans.list(), self.execute)
+            self.state, events, _ = move(
+                self.enactor(settings), before, self.plans.list(), self.execute
+            )
             just_picked = any(e.kind == "picked" for e in events)
             for event in events:
                 self.publish(event)
             if events or self.state != before:
                 self.steps_taken += 1
             if self.report_step(before, gate is not None, just_picked):
-                self.plans.changed.wait(float(self.spec.get("pollSeconds", 1.0)))
+                self.plans.changed.wait(settings.pollSeconds)
 
-    def may_step(self, gate: Any, stopped: kopf.DaemonStopped) -> bool:
+    def may_step(self, settings: EnactorSpec, stopped: kopf.DaemonStopped) -> bool:
         """Whether the next move may be taken now; if not, report why and wait a little. A
         step gate (scenario replays) holds the plan view and grants moves one by one, a view
         gate waits for the watch events the move must see, and `paused` holds an idle enactor."""
+        gate = settings.stepGate
         if gate is None:
             self.plans.release()
         else:
             self.plans.hold()
-            if self.steps_taken >= int(gate):
+            if self.steps_taken >= gate:
                 self.report(phase=self.state.phase, **self.view())
                 self.wait_for_spec(stopped)
                 return False
-            view_gate = self.spec.get("viewGate")
-            if view_gate is not None and not self.plans.deliver_until({int(g) for g in view_gate}):
+            view_gate = settings.viewGate
+            if view_gate is not None and not self.plans.deliver_until(set(view_gate)):
                 stopped.wait(0.02)
                 return False
         if self.state.pc is Pc.IDLE:
-            if self.spec.get("paused"):
+            if settings.paused:
                 self.report(phase="Paused", **self.view())
                 self.wait_for_spec(stopped)
                 return False
@@ -261,9 +271,8 @@ class ProtocolLoop:
         """The newest generation in this enactor's plan cache (what its next pick would see)."""
         return max((p.generation for p in self.plans.list()), default=0)
 
-    def follow_run(self) -> None:
+    def follow_run(self, run: str) -> None:
         """A new scenario run (spec.run changed, at its reset): its fault tallies start empty."""
-        run = str(self.spec.get("run", "") or "")
         if run != self.faults_run:
             self.faults_run, self.fired = run, {}
             self.report(faultsRun=run, faultsFired=[])

@@ -18,10 +18,12 @@ import kopf
 import prometheus_client as prom
 from kubernetes import client
 
+from dnsrace.core import schema
 from dnsrace.core.cadence import PlannerClock
 from dnsrace.core.names import GROUP, VERSION, Plural
 from dnsrace.core.plans import Plan, PoolMember, newest, targets_from_pool
 from dnsrace.core.records import Target
+from dnsrace.core.resources.planner import PlannerSpec
 from dnsrace.core.times import now_iso
 from dnsrace.operators import telemetry
 from dnsrace.stores import kube
@@ -86,8 +88,9 @@ def planner_loop(
     reported_healthy: int | None = None
     reported_phase = ""
     while not stopped:
-        interval = float(spec.get("healthIntervalSeconds", 0.5))
-        phase = "Paused" if spec.get("paused") else "Running"
+        settings = schema.parse(PlannerSpec, spec)  # the live spec, typed, once per round
+        interval = settings.healthIntervalSeconds
+        phase = "Paused" if settings.paused else "Running"
         if phase != reported_phase:
             kube.patch_status(api, "planners", ns, name, {"phase": phase})
             reported_phase = phase
@@ -102,7 +105,7 @@ def planner_loop(
             changed = changed or found
             clock.checked(time.monotonic(), interval)
             HEALTHY.set(len(targets))
-        cadence = float(spec.get("cadenceSeconds", 5))
+        cadence = settings.cadenceSeconds
         due = clock.plan_due(time.monotonic(), cadence)
         if memo.pool:
             if not targets:
@@ -111,7 +114,7 @@ def planner_loop(
                         "no-plan",
                         reason="no healthy load balancer; an empty plan is never produced",
                     )
-            elif targets != last_targets or tuple(spec["endpoints"]) != last_endpoints or due:
+            elif targets != last_targets or tuple(settings.endpoints) != last_endpoints or due:
                 reason = (
                     "health-change"
                     if targets != last_targets
@@ -119,7 +122,7 @@ def planner_loop(
                     if due
                     else "endpoints-change"
                 )
-                plan = make_plan(api, ns, name, spec, targets, reason)
+                plan = make_plan(api, ns, name, settings, targets, reason)
                 clock.planned(time.monotonic(), cadence, on_cadence=reason == "cadence")
                 last_targets, last_endpoints = targets, plan.endpoints
                 due = False
@@ -168,15 +171,13 @@ def make_plan(
     api: client.ApiClient,
     ns: str,
     name: str,
-    spec: Mapping[str, Any],
+    settings: PlannerSpec,
     targets: tuple[Target, ...],
     reason: str,
 ) -> Plan:
     """Allocate and create the next plan (a failed allocation is retried by kopf)."""
     try:
-        plan = create_next_plan(
-            api, ns, name, str(spec["region"]), tuple(spec["endpoints"]), targets
-        )
+        plan = create_next_plan(api, ns, name, settings.region, tuple(settings.endpoints), targets)
     except AllocationFailed as exc:
         raise kopf.TemporaryError(str(exc), delay=1) from exc
     summary = f"{len(targets)}: " + ",".join(t.address for t in targets)

@@ -24,7 +24,9 @@ import kopf
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from dnsrace.core import schema
 from dnsrace.core.names import GROUP, VERSION, Plural
+from dnsrace.core.resources.scenario import ScenarioSpec, ScenarioSpecAftermath, ScenarioSpecProbes
 from dnsrace.core.times import iso, iso_in, now_iso, timestamp_of
 from dnsrace.core.vocabulary import Condition, Phase, Reason, Result
 from dnsrace.operators import telemetry
@@ -128,6 +130,12 @@ class ScenarioRun:
         self.control = LabControl(self.api, memo.record_store, ns)
         self.lock = threading.Lock()
         self.timeline_unsaved = False  # notes taken since the timeline was last written
+
+    @functools.cached_property
+    def settings(self) -> ScenarioSpec:
+        """The spec, typed and with its defaults (the API server admitted it; a spec it could
+        not type is refused by `prepare` as InvalidSpec before this is read)."""
+        return schema.parse(ScenarioSpec, self.spec)
 
     # status ------------------------------------------------------------------------------------
     def save(self, fields: Mapping[str, Any], patience: float | None = None) -> None:
@@ -250,7 +258,7 @@ class ScenarioRun:
         """However the run ended, leave the lab converging: restore its standing settings, at
         once or after the aftermath window the spec asks for (spec.aftermath.keepSeconds)."""
         self.control.stop = lambda: bool(stopped)
-        keep = float((self.spec.get("aftermath") or {}).get("keepSeconds", 0))
+        keep = (self.settings.aftermath or ScenarioSpecAftermath()).keepSeconds
         if keep > 0 and not deleted(stopped):
             until = self.status.get("aftermathUntil") or iso_in(keep)
             self.condition(
@@ -354,7 +362,7 @@ class ScenarioRun:
         """Mark the run Running (or note that it resumes); its deadline, which counts from the
         run's start across controller restarts (a time.monotonic instant)."""
         resumed = self.status.get("phase") == Phase.RUNNING
-        timeout = float(self.spec.get("durationSeconds", 120))
+        timeout = self.settings.durationSeconds
         started = timestamp_of(self.status["startTime"]) if resumed else time.time()
         if not resumed:
             for cm in (series_configmap(self.name), services_configmap(self.name)):
@@ -377,8 +385,8 @@ class ScenarioRun:
             deadline,
             "the set-up (faults)",
         )
-        if self.spec.get("planner", {}).get("cadenceSeconds"):
-            cadence = self.spec["planner"]["cadenceSeconds"]
+        if self.settings.planner is not None:
+            cadence = self.settings.planner.cadenceSeconds
             self.retry_step(
                 lambda: self.control.planner(cadenceSeconds=cadence),
                 deadline,
@@ -397,7 +405,7 @@ class ScenarioRun:
                 return
             what = f"spec.steps[{index}] {json.dumps(run.steps[index], sort_keys=True)}"
             if time.monotonic() > deadline:
-                duration = float(self.spec.get("durationSeconds", 120))
+                duration = self.settings.durationSeconds
                 raise StepFailed(
                     Reason.DURATION_EXCEEDED, f"durationSeconds {duration:g} exceeded before {what}"
                 )
@@ -540,12 +548,10 @@ class ScenarioProbe(PeriodicSampler):
     restart keeps them), series samples to a ConfigMap for the report."""
 
     def __init__(self, runner: ScenarioRun, run: Run) -> None:
-        probes = runner.spec.get("probes") or {}
-        super().__init__(
-            "scenario-probe", float(probes.get("intervalMilliseconds", PROBE_MILLISECONDS)) / 1000
-        )
+        probes = runner.settings.probes or ScenarioSpecProbes()
+        super().__init__("scenario-probe", probes.intervalMilliseconds / 1000)
         self.runner, self.run = runner, run
-        self.names = tuple(probes.get("names") or run.endpoints)
+        self.names = tuple(probes.names or run.endpoints)
         saved = runner.status.get("probes") or {}
         self.tally: dict[str, Any] = {
             "samples": int(saved.get("samples", 0)),
@@ -659,7 +665,6 @@ def retrying(
             time.sleep(0.5)
 
 
-PROBE_MILLISECONDS = 50  # the CRD's default probe interval (spec.probes.intervalMilliseconds)
 # the plans are listed at the first probe round 100 ms or more after the last list, whatever the
 # probe interval (the history oracle's evidence of when a plan was deleted)
 PLAN_POLL_SECONDS = 0.1

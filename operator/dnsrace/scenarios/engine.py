@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from dnsrace.check.schedules import ScheduleConfig, simulate
+from dnsrace.core import schema
 from dnsrace.core.faults import Fault, parse_faults
 from dnsrace.core.names import GROUP, VERSION, Plural
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGION
 from dnsrace.core.protocol import Variant
+from dnsrace.core.resources.scenario import ScenarioSpec
 from dnsrace.lab import objects
 from dnsrace.scenarios import wording
 from dnsrace.scenarios.control import LabControl, LabTimeout
@@ -50,13 +52,17 @@ class Run:
 
 
 def prepare(spec: Mapping[str, Any], known: Sequence[str] = objects.ENACTORS) -> Run:
-    protocol = str(spec.get("protocol", ""))
+    try:
+        typed = schema.parse(ScenarioSpec, spec)
+    except (TypeError, ValueError) as exc:
+        raise ScenarioInvalid(f"spec: {exc}") from exc
+    protocol = typed.protocol
     if protocol not in ("unguarded", "guarded", "guarded-v1"):
         raise ScenarioInvalid(
             f"spec.protocol must be unguarded, guarded or guarded-v1, not {protocol!r}"
         )
-    keep = int(spec.get("keep", 2))
-    endpoints = tuple(spec.get("endpoints") or DEFAULT_ENDPOINTS)
+    keep = typed.keep
+    endpoints = tuple(typed.endpoints or DEFAULT_ENDPOINTS)
     enactors = list(spec.get("enactors") or [{"name": n} for n in known])
     faults = FaultBook(endpoints)
     for i, e in enumerate(enactors):
@@ -100,17 +106,17 @@ def prepare(spec: Mapping[str, Any], known: Sequence[str] = objects.ENACTORS) ->
         views = [s.get("view") for s in spec["replay"]]
         steps = _replay_steps(actors, known, "spec.replay", views)
         gated = True
-    elif spec.get("randomSchedule"):
-        rs = spec["randomSchedule"]
+    elif typed.randomSchedule is not None:
+        rs = typed.randomSchedule
         cfg = ScheduleConfig(
             Variant(protocol),
             len(known),
-            int(rs.get("plans", 8)),
+            rs.plans,
             keep,
-            fault_probability=float(rs.get("faultProbability", 0.5)),
-            max_delay=float(rs.get("maxDelaySeconds", 6)),
+            fault_probability=rs.faultProbability,
+            max_delay=rs.maxDelaySeconds,
         )
-        outcome = simulate(int(spec["seed"]), cfg)
+        outcome = simulate(typed.seed or 0, cfg)
         # simulated views are always current: each move sees every plan the API has
         steps = _replay_steps(outcome.actors, known, "spec.randomSchedule", current_views=True)
         gated = True
