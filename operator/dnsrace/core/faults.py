@@ -4,16 +4,20 @@ the move they precede (so between two requests, where the checker interleaves to
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from dnsrace.core.protocol import EnactorState, Pc
+from dnsrace.core.resources.common import FAULT_POINTS
+from dnsrace.core.resources.common import Fault as FaultFields
 
-POINTS = ("after-pick", "before-write", "write", "before-cleanup")
+POINTS = FAULT_POINTS
 
 
-FIELDS = ("at", "endpoint", "delaySeconds", "pause", "crash", "retries", "mayNeverFire")
+# a fault's fields, as its resource type defines them (dnsrace.core.resources.common.Fault)
+FIELDS = tuple(f.name for f in dataclasses.fields(FaultFields))
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from dnsrace.core.cadence import PlannerClock
 from dnsrace.core.names import GROUP, VERSION, Plural
 from dnsrace.core.plans import Plan, PoolMember, newest, targets_from_pool
 from dnsrace.core.records import Target
+from dnsrace.core.resources.loadbalancer import LoadBalancerSpec
 from dnsrace.core.resources.planner import PlannerSpec
 from dnsrace.core.times import now_iso
 from dnsrace.operators import telemetry
@@ -50,12 +51,12 @@ def pool_event(type: str | None, name: str, spec: kopf.Spec, memo: kopf.Memo, **
     if type == "DELETED":
         memo.pool.pop(name, None)
     else:
-        memo.pool[name] = dict(spec)
+        memo.pool[name] = schema.parse(LoadBalancerSpec, spec)
 
 
-def check_health(spec: Mapping[str, Any], timeout: float = 0.5) -> tuple[bool, str]:
+def check_health(lb: LoadBalancerSpec, timeout: float = 0.5) -> tuple[bool, str]:
     CHECKS.inc()
-    url = f"http://{spec['address']}:{spec['port']}{spec.get('healthPath', '/health')}"
+    url = f"http://{lb.address}:{lb.port}{lb.healthPath}"
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             return resp.status == 200, f"GET {url}: {resp.status}"
@@ -141,7 +142,7 @@ def planner_loop(
 def check_pool(
     api: client.ApiClient,
     ns: str,
-    pool: Mapping[str, Mapping[str, Any]],
+    pool: Mapping[str, LoadBalancerSpec],
     health: dict[str, bool],
 ) -> tuple[tuple[Target, ...], bool]:
     """Health-check every LoadBalancer of the pool (a changed one's status is written): the
@@ -160,7 +161,7 @@ def check_pool(
                 {"healthy": ok, "lastCheckTime": now_iso(), "message": detail},
             )
             telemetry.emit("health", load_balancer=lb, healthy=ok, detail=detail)
-        members.append(PoolMember(lb, str(lb_spec["address"]), int(lb_spec.get("weight", 100)), ok))
+        members.append(PoolMember(lb, lb_spec.address, lb_spec.weight, ok))
     for gone in set(health) - set(pool):
         del health[gone]
         changed = True

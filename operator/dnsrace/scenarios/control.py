@@ -11,9 +11,11 @@ from typing import Any, Literal, TypeVar
 
 from kubernetes import client
 
+from dnsrace.core import schema
 from dnsrace.core.names import NAMESPACE
 from dnsrace.core.plans import REGION, Plan, PoolMember, newest, targets_from_pool
 from dnsrace.core.records import Target
+from dnsrace.core.resources.loadbalancer import LoadBalancerSpec
 from dnsrace.lab import objects
 from dnsrace.stores import kube
 from dnsrace.stores.allocation import create_next_plan
@@ -227,12 +229,11 @@ class LabControl:
         lbs: Any = self.crd.list_namespaced_custom_object(
             kube.GROUP, kube.VERSION, self.ns, "loadbalancers"
         )
-        return targets_from_pool(
-            PoolMember(
-                o["metadata"]["name"], o["spec"]["address"], int(o["spec"].get("weight", 100)), True
-            )
-            for o in lbs["items"]
-        )
+        members = []
+        for o in lbs["items"]:
+            lb = schema.parse(LoadBalancerSpec, o["spec"])
+            members.append(PoolMember(o["metadata"]["name"], lb.address, lb.weight, True))
+        return targets_from_pool(members)
 
     def create_plan(self, targets: tuple[Target, ...], endpoints: tuple[str, ...]) -> Plan:
         """The next plan, allocated exactly as the Planner allocates (create-if-absent + CAS)."""

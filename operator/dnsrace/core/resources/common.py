@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from dnsrace.core.schema import Object, Rule, field
 
+# where a fault sits, in the order an enactor passes them
+FAULT_POINTS = ("after-pick", "before-write", "write", "before-cleanup")
+
 
 @dataclass(frozen=True, kw_only=True)
 class Fault(Object):
@@ -33,7 +36,7 @@ class Fault(Object):
         "before-write (before the read that starts an endpoint's write), write (between an "
         "endpoint's read and its write: slow retried writes), before-cleanup (before the "
         "clean-up's first request).",
-        enum=("after-pick", "before-write", "before-cleanup", "write"),
+        enum=FAULT_POINTS,
         required=True,
     )
     endpoint: str | None = field(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from dnsrace.core.plans import DEFAULT_ENDPOINTS
 from dnsrace.core.resources.common import Condition, Fault, Range
 from dnsrace.core.schema import Object, Rule, field, item
 
@@ -475,6 +476,19 @@ class ScenarioSpecExpect(Object):
     )
 
 
+# a fault's endpoint: absent or empty (every endpoint), or one of the run's (its own, or the
+# default endpoints the plans cover)
+_ENDPOINT_KNOWN = (
+    "!has(f.endpoint) || f.endpoint == '' || f.endpoint in (has(self.endpoints) ? "
+    "self.endpoints : [" + ", ".join(f"'{e}'" for e in DEFAULT_ENDPOINTS) + "])"
+)
+_ENDPOINT_MESSAGE = (
+    "a fault's endpoint must be one of the scenario's endpoints (spec.endpoints, or by default "
+    + ", ".join(DEFAULT_ENDPOINTS)
+    + "), written in full; leave endpoint out for every endpoint"
+)
+
+
 @dataclass(frozen=True, kw_only=True)
 class ScenarioSpec(Object):
     rules = (
@@ -491,26 +505,14 @@ class ScenarioSpec(Object):
         ),
         Rule(
             "!has(self.enactors) || self.enactors.all(e, !has(e.faults) || e.faults.all(f, "
-            "!has(f.endpoint) || f.endpoint == '' || f.endpoint in (has(self.endpoints) ? "
-            "self.endpoints : ['dynamodb.us-east-1.amazonaws.com', "
-            "'dynamodb-fips.us-east-1.amazonaws.com', 'dynamodb.us-east-1.api.aws', "
-            "'111122223333.ddb.us-east-1.amazonaws.com'])))",
-            "a fault's endpoint must be one of the scenario's endpoints (spec.endpoints, or by "
-            "default dynamodb.us-east-1.amazonaws.com, dynamodb-fips.us-east-1.amazonaws.com, "
-            "dynamodb.us-east-1.api.aws, 111122223333.ddb.us-east-1.amazonaws.com), written in "
-            "full; leave endpoint out for every endpoint",
+            f"{_ENDPOINT_KNOWN}))",
+            _ENDPOINT_MESSAGE,
             field_path=".enactors",
         ),
         Rule(
             "!has(self.steps) || self.steps.all(s, !has(s.set) || !has(s.set.faults) || "
-            "s.set.faults.all(f, !has(f.endpoint) || f.endpoint == '' || f.endpoint in "
-            "(has(self.endpoints) ? self.endpoints : ['dynamodb.us-east-1.amazonaws.com', "
-            "'dynamodb-fips.us-east-1.amazonaws.com', 'dynamodb.us-east-1.api.aws', "
-            "'111122223333.ddb.us-east-1.amazonaws.com'])))",
-            "a fault's endpoint must be one of the scenario's endpoints (spec.endpoints, or by "
-            "default dynamodb.us-east-1.amazonaws.com, dynamodb-fips.us-east-1.amazonaws.com, "
-            "dynamodb.us-east-1.api.aws, 111122223333.ddb.us-east-1.amazonaws.com), written in "
-            "full; leave endpoint out for every endpoint",
+            f"s.set.faults.all(f, {_ENDPOINT_KNOWN}))",
+            _ENDPOINT_MESSAGE,
             field_path=".steps",
         ),
     )
