@@ -43,3 +43,10 @@ def test_no_step_of_a_shipped_scenario_reads_as_a_dict() -> None:
             text = wording.step(step, 10)
             assert "{" not in text
             assert "?" not in text, (path.name, step)
+
+
+def test_settings_read_as_names_and_values() -> None:
+    changed = {"dwfm": {"maxInFlight": 8, "dynamodb": {"requestTimeoutSeconds": 0.5}}}
+    assert (
+        wording.settings(changed) == "dwfm.maxInFlight 8, dwfm.dynamodb.requestTimeoutSeconds 0.5"
+    )

@@ -8,7 +8,6 @@ controller resumes where it stopped. Waits are on observed states only."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -332,7 +331,7 @@ class StepEngine:
             settings = merge(settings, s["set"])
             self.services.configure(settings, reset=False, running=True)
             self.save({"servicesSettings": settings})
-            self.note("Services", f"service settings changed: {json.dumps(s['set'])}")
+            self.note("Services", "service settings changed: " + wording.settings(s["set"]))
 
     def _planner(self, p: Mapping[str, Any]) -> None:
         if "produceUntil" in p:

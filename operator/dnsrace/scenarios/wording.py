@@ -50,6 +50,17 @@ def enactor_change(name: str, change: Mapping[str, Any]) -> str:
     return f"enactor {name}: " + (", ".join(parts) or "unchanged")
 
 
+def settings(changed: Mapping[str, Any], prefix: str = "") -> str:
+    """Settings as `name value` pairs: `dwfm.maxInFlight 8, nlb.velocityLimitPercent 25`."""
+    parts = []
+    for key, value in changed.items():
+        if isinstance(value, Mapping):
+            parts.append(settings(value, f"{prefix}{key}."))
+        else:
+            parts.append(f"{prefix}{key} {value}")
+    return ", ".join(parts)
+
+
 def step(s: Mapping[str, Any], base: int) -> str:
     """One step as a sentence (its note, when it has one, says why; this says what)."""
     if "enactor" in s:
