@@ -1,4 +1,5 @@
-"""The CRD reference page (docs/reference/crds.md), rendered from the CRDs the lab installs:
+"""The CRD reference page (docs/reference/crds.md), rendered from the CRDs the lab installs
+(as `dnsrace.lab.crds` renders them from their definitions):
 every field of every resource with its type, meaning, bounds, default and the rules the API
 server checks, so the page and `kubectl explain` say the same thing and cannot drift apart
 (tests/unit/test_reference.py compares the committed page with this rendering).
@@ -12,15 +13,11 @@ import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import yaml
+from dnsrace.lab import crds, versions
 
-from dnsrace.lab import versions
-
-CRDS = versions.CRDS_DIR
 ROOT = versions.REPO_ROOT
 
 PAGE = ROOT / "docs" / "reference" / "crds.md"
-ORDER = ("scenarios", "enactors", "planners", "dnsplans", "loadbalancers")
 
 
 def fields(node: Mapping[str, Any], path: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -92,9 +89,9 @@ def render() -> str:
         "those definitions (`python -m dnsrace.lab.crds --write`) and this page from the CRDs",
         "(`python -m dnsrace.cli.reference --write`); tests keep all three equal.",
     ]
-    for plural in ORDER:
-        crd = yaml.safe_load((CRDS / f"{plural}.dnsrace.io.yaml").read_text())
-        kind = crd["spec"]["names"]["kind"]
+    for definition in crds.DEFINITIONS:
+        crd = crds.crd(definition)
+        kind = definition.kind
         schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
         lines += ["", f"## {kind}", ""]
         name = (schema.get("properties", {}).get("metadata", {}).get("properties") or {}).get(

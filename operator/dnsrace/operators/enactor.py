@@ -19,11 +19,10 @@ from typing import Any
 import kopf
 import prometheus_client as prom
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from dnsrace.core import schema
 from dnsrace.core.faults import Fault, due, parse_faults
-from dnsrace.core.names import API_VERSION, GROUP, VERSION, Plural, walk_start
+from dnsrace.core.names import GROUP, VERSION, Plural, walk_start
 from dnsrace.core.protocol import Enactor, EnactorState, Event, Pc, Variant, move
 from dnsrace.core.resources.enactor import EnactorSpec
 from dnsrace.core.times import now_iso
@@ -32,7 +31,6 @@ from dnsrace.stores import kube
 from dnsrace.stores.plans import CachedPlanStore, KubePlanStore
 from dnsrace.stores.planwatch import KubePlanSource, PlanWatch
 from dnsrace.stores.records import EtcdRecordStore, executor
-from dnsrace.stores.transient import describe, transient
 
 ENACTOR_ID_ENV = "DNSRACE_ENACTOR_ID"
 RECORD_STORE_ENV = "DNSRACE_RECORD_STORE"
@@ -308,21 +306,18 @@ class ProtocolLoop:
         return tally
 
     def event(self, type_: str, reason: str, message: str) -> None:
-        """An Event on this Enactor, posted before the next move (a crash fault's before the
-        process exits: kopf's own posting is queued and would be lost with it)."""
-        involved = {
-            "apiVersion": API_VERSION,
-            "kind": "Enactor",
-            "name": self.name,
-            "namespace": self.ns,
-            "uid": self.uid,
-        }
-        try:
-            kube.post_event(self.api, involved, reason, message, f"enactor-{self.name}", type_)
-        except Exception as exc:
-            if not transient(exc) and not isinstance(exc, ApiException):
-                raise
-            telemetry.emit("event-lost", enactor=self.name, reason=reason, error=describe(exc))
+        """An Event on this Enactor, posted before the next move."""
+        telemetry.post_event(
+            self.api,
+            "Enactor",
+            self.ns,
+            self.name,
+            self.uid,
+            reason,
+            message,
+            f"enactor-{self.name}",
+            type_,
+        )
 
     def apply(self, fault: Fault, stopped: kopf.DaemonStopped) -> None:
         where = fault.key

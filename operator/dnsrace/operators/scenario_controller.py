@@ -125,7 +125,8 @@ class ScenarioRun:
         self.generation, self.body = generation, body
         # names this run to the enactors, whose fault tallies count for it (a rerun is a new
         # object: a new uid)
-        self.run_id = f"{name}/{body.get('metadata', {}).get('uid', '')}"
+        self.uid = str(body.get("metadata", {}).get("uid", ""))
+        self.run_id = f"{name}/{self.uid}"
         self.crd = client.CustomObjectsApi(self.api)
         self.control = LabControl(self.api, memo.record_store, ns)
         self.lock = threading.Lock()
@@ -201,20 +202,10 @@ class ScenarioRun:
             self.status["timeline"] = timeline[-TIMELINE_LIMIT:]
             self.timeline_unsaved = True
         telemetry.emit("scenario", scenario=self.name, kind=kind, message=message)
-        involved = {
-            "apiVersion": f"{kube.GROUP}/{kube.VERSION}",
-            "kind": "Scenario",
-            "name": self.name,
-            "namespace": self.ns,
-            "uid": self.body.get("metadata", {}).get("uid", ""),
-        }
-        try:
-            kube.post_event(self.api, involved, kind, message, "scenario-controller")
-        except Exception as exc:
-            # the timeline entry above is the record; an Event lost in passing is only noted
-            if not transient(exc) and not isinstance(exc, ApiException):
-                raise
-            telemetry.emit("event-lost", scenario=self.name, kind=kind, error=describe(exc))
+        # the timeline entry above is the record; the Event is for kubectl describe
+        telemetry.post_event(
+            self.api, "Scenario", self.ns, self.name, self.uid, kind, message, "scenario-controller"
+        )
 
     # the run -----------------------------------------------------------------------------------
     def run(self, stopped: kopf.DaemonStopped) -> None:

@@ -14,6 +14,12 @@ from typing import Any, cast
 
 import kopf
 import prometheus_client
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from dnsrace.core.names import API_VERSION
+from dnsrace.stores import kube
+from dnsrace.stores.transient import describe, transient
 
 METRICS_PORT_ENV = "DNSRACE_METRICS_PORT"
 _log = logging.getLogger("dnsrace")
@@ -24,6 +30,29 @@ def emit(event: str, **fields: Any) -> None:
     record = {"ts": time.time(), "event": event, **fields}
     sys.stdout.write(json.dumps(record, default=str) + "\n")
     sys.stdout.flush()
+
+
+def post_event(
+    api: client.ApiClient,
+    kind: str,
+    ns: str,
+    name: str,
+    uid: str,
+    reason: str,
+    message: str,
+    component: str,
+    type_: str = "Normal",
+) -> None:
+    """An Event on one of the lab's objects, posted now (kopf queues its own: an Event queued
+    before a crash fault's exit was lost with the process). One lost in passing, the API server
+    restarting or refusing, is only noted here: an Event is never the evidence."""
+    involved = {"apiVersion": API_VERSION, "kind": kind, "name": name, "namespace": ns, "uid": uid}
+    try:
+        kube.post_event(api, involved, reason, message, component, type_)
+    except Exception as exc:
+        if not transient(exc) and not isinstance(exc, ApiException):
+            raise
+        emit("event-lost", object=f"{kind}/{name}", reason=reason, error=describe(exc))
 
 
 def start_metrics() -> int | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dnsrace.check.schedules import ScheduleConfig, simulate
@@ -19,7 +19,8 @@ from dnsrace.core.faults import Fault, parse_faults
 from dnsrace.core.names import GROUP, VERSION, Plural
 from dnsrace.core.plans import DEFAULT_ENDPOINTS, REGION
 from dnsrace.core.protocol import Variant
-from dnsrace.core.resources.scenario import ScenarioSpec
+from dnsrace.core.resources.common import PROTOCOLS
+from dnsrace.core.resources.scenario import ScenarioSpec, ScenarioSpecExpect
 from dnsrace.lab import objects
 from dnsrace.scenarios import wording
 from dnsrace.scenarios.control import LabControl, LabTimeout
@@ -48,6 +49,7 @@ class Run:
     # every fault the scenario sets, by enactor, in the order first set (the verdict counts
     # each one's firings; one set several times is one fault)
     faults: tuple[tuple[str, Fault], ...] = ()
+    expect: ScenarioSpecExpect = field(default_factory=ScenarioSpecExpect)  # typed, defaulted
 
 
 def prepare(spec: Mapping[str, Any], known: Sequence[str] = objects.ENACTORS) -> Run:
@@ -56,10 +58,8 @@ def prepare(spec: Mapping[str, Any], known: Sequence[str] = objects.ENACTORS) ->
     except (TypeError, ValueError) as exc:
         raise ScenarioInvalid(f"spec: {exc}") from exc
     protocol = typed.protocol
-    if protocol not in ("unguarded", "guarded", "guarded-v1"):
-        raise ScenarioInvalid(
-            f"spec.protocol must be unguarded, guarded or guarded-v1, not {protocol!r}"
-        )
+    if protocol not in PROTOCOLS:
+        raise ScenarioInvalid(f"spec.protocol must be {', '.join(PROTOCOLS)}, not {protocol!r}")
     keep = typed.keep
     endpoints = tuple(typed.endpoints or DEFAULT_ENDPOINTS)
     enactors = list(spec.get("enactors") or [{"name": n} for n in known])
@@ -138,7 +138,17 @@ def prepare(spec: Mapping[str, Any], known: Sequence[str] = objects.ENACTORS) ->
             "spec.services is set but no step starts the services: add a step "
             "services: {start: true} once DNS is healthy"
         )
-    return Run(protocol, keep, endpoints, steps, gated, simulated, services, faults.all())
+    return Run(
+        protocol,
+        keep,
+        endpoints,
+        steps,
+        gated,
+        simulated,
+        services,
+        faults.all(),
+        typed.expect or ScenarioSpecExpect(),
+    )
 
 
 class FaultBook:

@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dnsrace.core import schema
 from dnsrace.core.faults import Fault
 from dnsrace.core.plans import REGIONAL_ENDPOINT, generation_of
-from dnsrace.core.resources.scenario import ScenarioSpec, ScenarioSpecExpect
 from dnsrace.core.times import timestamp_of
 from dnsrace.core.vocabulary import Invariant, Result
 from dnsrace.scenarios import cascade, history
@@ -93,8 +91,7 @@ def compute_verdict(
         for st in (control.enactor_status(name),)
     }
     verdict["faults"], never = account_faults(run.faults, tallies)
-    expect = schema.parse(ScenarioSpec, spec).expect or ScenarioSpecExpect()
-    if expect.faultsFired:
+    if run.expect.faultsFired:
         failures += never
     if samples is not None:
         figs = cascade.figures(samples, spec.get("invariants"))

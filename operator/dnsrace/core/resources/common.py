@@ -6,10 +6,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dnsrace.core.protocol import Variant
 from dnsrace.core.schema import Object, Rule, field
 
 # where a fault sits, in the order an enactor passes them
 FAULT_POINTS = ("after-pick", "before-write", "write", "before-cleanup")
+# the protocols an enactor can run from its spec (the checker's cleanup-only is not one)
+PROTOCOLS = tuple(v.value for v in (Variant.UNGUARDED, Variant.GUARDED, Variant.GUARDED_V1))
+REGION_PATTERN = "^[a-z]{2}(-[a-z]+)+-[0-9]+$"
+# what an endpoint name must look like, wherever one is written
+ENDPOINT_NAME_RULE = Rule(
+    "self.matches('^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?[.])+[a-z]{2,63}$')",
+    "each endpoint must be a lower-case DNS name such as dynamodb.us-east-1.amazonaws.com",
+)
+IP_ADDRESS_RULE = Rule("isIP(self)", "address must be an IPv4 or IPv6 address such as 127.0.0.11")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dnsrace.core.resources.common import Condition
+from dnsrace.core.resources.common import (
+    ENDPOINT_NAME_RULE,
+    IP_ADDRESS_RULE,
+    REGION_PATTERN,
+    Condition,
+)
 from dnsrace.core.schema import Object, Rule, field, item
 
 
@@ -13,7 +18,7 @@ class DNSPlanSpecTargetsItem(Object):
     address: str = field(
         "The load balancer's address (IPv4 or IPv6) the endpoints will answer with.",
         max_length=45,
-        rules=(Rule("isIP(self)", "address must be an IPv4 or IPv6 address such as 127.0.0.11"),),
+        rules=(IP_ADDRESS_RULE,),
         required=True,
     )
     weight: int = field(
@@ -50,7 +55,7 @@ class DNSPlanSpec(Object):
     )
     region: str = field(
         "The region whose endpoints the plan covers, e.g. us-east-1.",
-        pattern="^[a-z]{2}(-[a-z]+)+-[0-9]+$",
+        pattern=REGION_PATTERN,
         max_length=32,
         required=True,
     )
@@ -63,13 +68,7 @@ class DNSPlanSpec(Object):
         list_type="set",
         item=item(
             max_length=160,
-            rules=(
-                Rule(
-                    "self.matches('^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?[.])+[a-z]{2,63}$')",
-                    "each endpoint must be a lower-case DNS name such as "
-                    "dynamodb.us-east-1.amazonaws.com",
-                ),
-            ),
+            rules=(ENDPOINT_NAME_RULE,),
         ),
         required=True,
     )

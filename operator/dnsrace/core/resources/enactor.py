@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dnsrace.core.resources.common import Condition, Fault
+from dnsrace.core.resources.common import PROTOCOLS, Condition, Fault
 from dnsrace.core.schema import Object, field, item
 
 
@@ -18,7 +18,7 @@ class EnactorSpec(Object):
     protocol: str = field(
         "unguarded (the incident's protocol), guarded (the fix), or guarded-v1 (the first fix, "
         "which a lagging plan view defeats; kept to show why).",
-        enum=("unguarded", "guarded", "guarded-v1"),
+        enum=PROTOCOLS,
         required=True,
     )
     keep: int = field(

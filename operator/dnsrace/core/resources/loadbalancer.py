@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dnsrace.core.schema import Object, Rule, field
+from dnsrace.core.resources.common import IP_ADDRESS_RULE
+from dnsrace.core.schema import Object, field
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -12,7 +13,7 @@ class LoadBalancerSpec(Object):
     address: str = field(
         "Its address (IPv4 or IPv6): what a plan's records answer with.",
         max_length=45,
-        rules=(Rule("isIP(self)", "address must be an IPv4 or IPv6 address such as 127.0.0.11"),),
+        rules=(IP_ADDRESS_RULE,),
         required=True,
     )
     port: int = field(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dnsrace.core.resources.common import ENDPOINT_NAME_RULE, REGION_PATTERN
 from dnsrace.core.schema import Object, Rule, field, item
 
 
@@ -11,7 +12,7 @@ from dnsrace.core.schema import Object, Rule, field, item
 class PlannerSpec(Object):
     region: str = field(
         "The region its plans are for, e.g. us-east-1.",
-        pattern="^[a-z]{2}(-[a-z]+)+-[0-9]+$",
+        pattern=REGION_PATTERN,
         required=True,
     )
     endpoints: list[str] = field(
@@ -22,13 +23,7 @@ class PlannerSpec(Object):
         list_type="set",
         item=item(
             max_length=160,
-            rules=(
-                Rule(
-                    "self.matches('^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?[.])+[a-z]{2,63}$')",
-                    "each endpoint must be a lower-case DNS name such as "
-                    "dynamodb.us-east-1.amazonaws.com",
-                ),
-            ),
+            rules=(ENDPOINT_NAME_RULE,),
         ),
         required=True,
     )

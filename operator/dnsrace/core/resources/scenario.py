@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dnsrace.core.plans import DEFAULT_ENDPOINTS
-from dnsrace.core.resources.common import Condition, Fault, Range
+from dnsrace.core.resources.common import ENDPOINT_NAME_RULE, PROTOCOLS, Condition, Fault, Range
 from dnsrace.core.schema import Object, Rule, field, item
 
 
@@ -62,7 +62,9 @@ class ScenarioSpecProbes(Object):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ScenarioSpecServicesDwfmDynamodb(Object):
+class ScenarioSpecServicesDynamodb(Object):
+    """How a dependent service talks to DynamoDB (DWFM's and the clients' alike)."""
+
     connectionMaxAgeSeconds: float | None = field(
         "A connection older than this is replaced (the endpoint resolved again through the lab's "
         "DNS).",
@@ -110,7 +112,7 @@ class ScenarioSpecServicesDwfm(Object):
         minimum=0,
         maximum=1000,
     )
-    dynamodb: ScenarioSpecServicesDwfmDynamodb | None = field("How DWFM talks to DynamoDB.")
+    dynamodb: ScenarioSpecServicesDynamodb | None = field("How DWFM talks to DynamoDB.")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -163,21 +165,6 @@ class ScenarioSpecServicesNlb(Object):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ScenarioSpecServicesClientsDynamodb(Object):
-    connectionMaxAgeSeconds: float | None = field(
-        "A connection older than this is replaced (the endpoint resolved again through the lab's "
-        "DNS).",
-        exclusive_minimum=True,
-        minimum=0,
-    )
-    requestTimeoutSeconds: float | None = field(
-        "A request without an answer this long fails.",
-        exclusive_minimum=True,
-        minimum=0,
-    )
-
-
-@dataclass(frozen=True, kw_only=True)
 class ScenarioSpecServicesClients(Object):
     openConnections: int | None = field(
         "Connections open before the run (they keep working when DNS fails).",
@@ -194,7 +181,7 @@ class ScenarioSpecServicesClients(Object):
     )
     launchesPerSecond: float | None = field("Instance launches asked of EC2 per second.", minimum=0)
     launchRetries: int | None = field("Retries of a failed launch.", minimum=0, maximum=100)
-    dynamodb: ScenarioSpecServicesClientsDynamodb | None = field(
+    dynamodb: ScenarioSpecServicesDynamodb | None = field(
         "How the clients talk to DynamoDB.",
     )
 
@@ -521,7 +508,7 @@ class ScenarioSpec(Object):
         "The enactors' protocol: unguarded (the incident's: check once, then write), guarded "
         "(compare-and-swap on every write; clean-up never deletes a plan in use), or guarded-v1 "
         "(the first fix, which a lagging plan view defeats).",
-        enum=("unguarded", "guarded", "guarded-v1"),
+        enum=PROTOCOLS,
         required=True,
     )
     keep: int = field(
@@ -553,13 +540,7 @@ class ScenarioSpec(Object):
         max_items=64,
         item=item(
             max_length=253,
-            rules=(
-                Rule(
-                    "self.matches('^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?[.])+[a-z]{2,63}$')",
-                    "each endpoint must be a lower-case DNS name such as "
-                    "dynamodb.us-east-1.amazonaws.com",
-                ),
-            ),
+            rules=(ENDPOINT_NAME_RULE,),
         ),
     )
     enactors: list[ScenarioSpecEnactorsItem] | None = field(
